@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts below the given folders with node's own test runner through tsx.
+// Runs every *.test.ts below the given folders (or the given files) with node's own test runner through tsx.
 // Node 20's runner does not expand globs nor pick up .ts files by itself, so the list is made here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,10 @@ const walk = (dir) => {
     else if (name.endsWith('.test.ts')) files.push(path);
   }
 };
-for (const root of roots) walk(root);
+for (const root of roots) {
+  if (statSync(root).isDirectory()) walk(root);
+  else files.push(root);
+}
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
