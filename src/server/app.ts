@@ -1,0 +1,325 @@
+/**
+ * The reference server as a library: `createGraphMailServer(options)` assembles the store, the
+ * configuration and token services, the security middleware and every route of the REST contract
+ * (configuration here; connect, test, and the mail module's log, send and health) into one Hono app
+ * whose routes live under the base path (default `/api/mail`).
+ *
+ * A host mounts it in its own Hono app (`host.route('/', server.app)`), hands `server.app.fetch` to any
+ * Fetch-API server, or uses `startServer` (./start.ts) for a server of its own.
+ */
+import { Hono } from 'hono';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { CloudId, ConfigView } from '../services/contract.js';
+import { NATIONAL_CLOUD_IDS, normalizeOrigin, normalizeSandboxOrigin, type HostOptions } from '../services/endpoints.js';
+import { ConfigService } from './config/service.js';
+import { CONNECT_MIGRATIONS, CONNECT_PUBLIC_PATHS, mountConnectRoutes, type ConnectConfig } from './connect/index.js';
+import type { Sealer } from './crypto/sealer.js';
+import { migrate, type Db, type Migration } from './db.js';
+import { problem } from './http/problem.js';
+import {
+  defaultAuthorize,
+  loopbackAliases,
+  securityMiddleware,
+  type AdminEnv,
+  type AdminIdentity,
+  type AntiForgeryOptions,
+  type AuthorizeHook,
+} from './http/security.js';
+import { mailModule, type MailModule } from './mail/index.js';
+import { tokenMatches } from './mail/routes.js';
+import type { MailApi, MailDeps, MailModuleOptions } from './mail/runtime.js';
+import { asMailLogger, type FetchLike, type MailLogger } from './mail/types.js';
+import { cloudList, mountConfigRoutes } from './routes/config.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import { CORE_MIGRATIONS } from './store/migrations.js';
+import { DEFAULT_CONFIG_ID, type GraphMailStore } from './store/types.js';
+import { mountTestRoute, type TestSettings } from './test-settings/index.js';
+import { TokenService } from './tokens/service.js';
+
+export const DEFAULT_BASE_PATH = '/api/mail';
+
+export interface GraphMailServerOptions {
+  /** The SQLite database (see `openDatabase`); the core's, the connect flow's and the mail module's migrations are run on it. */
+  db: Db;
+  /** Another store engine; default the SQLite store on `db`. */
+  store?: GraphMailStore;
+  /** Seals secrets and refresh tokens at rest (see `loadKeyring`). */
+  sealer: Sealer;
+  /** Where attachments and uploads are kept (beside the database). */
+  dataDir: string;
+  /** Default `/api/mail`. */
+  basePath?: string;
+  /**
+   * `PUBLIC_URL`: how browsers reach this server (scheme, host, port; no path). The redirect URI is
+   * this + base path + `/connect/callback`, and its host is the `Host` the server answers to. A
+   * function when it is known only once the server listens (port 0).
+   */
+  publicUrl: string | (() => string);
+  /**
+   * The sandbox cloud's exact origins (`GRAPH_MAIL_SANDBOX_ORIGINS`): the first is the `sandbox`
+   * cloud's origin. Only these exact origins are ever allowed beside Microsoft's hosts. Refused in
+   * production mode.
+   */
+  sandboxOrigins?: readonly string[];
+  /** `GRAPH_MAIL_ALLOWED_ORIGINS`: origins of other sites that may call the API (with CORS). */
+  allowedOrigins?: readonly string[];
+  /** More `Host` values this server answers to (behind a proxy that keeps the original Host). */
+  allowedHosts?: readonly string[];
+  /** `GRAPH_MAIL_ADMIN_TOKEN`, for the default authorisation hook. */
+  adminToken?: string;
+  /** The host's authorisation hook; replaces the default (loopback, or the admin token). */
+  authorize?: AuthorizeHook;
+  /** The host's anti-forgery header, accepted besides `X-Requested-With: graph-mail`. */
+  antiForgery?: AntiForgeryOptions;
+  /** `NODE_ENV=production`: no loopback admission, no sandbox. */
+  production?: boolean;
+  /** Options of the mail module (service token, retries, …), or `false` to leave it out. */
+  mail?: Partial<Omit<MailModuleOptions, 'dataDir'>> | false;
+  /** Options of `POST /test` (rate limit, time-outs). */
+  test?: Omit<TestSettings, 'sandboxOrigin' | 'extraOrigins' | 'redirectUri'>;
+  /** Send through drafts (exactly once, large attachments), which asks for Mail.ReadWrite [true]. */
+  useDrafts?: boolean;
+  /** Outbound HTTP to the identity platform and Graph; default the global fetch. */
+  fetch?: FetchLike;
+  logger?: unknown;
+  /** More routes on the API router (after the built-in ones), with the server's dependencies. */
+  mounts?: Array<(router: Hono<ServerEnv>, deps: ServerDeps) => void>;
+  /** More paths (relative to the base path) that skip admin authorisation and the anti-forgery rule. */
+  publicPaths?: readonly string[];
+  /** Largest admin request body [1 MiB] (`/send` has its own limit). */
+  maxBodyBytes?: number;
+}
+
+export type ServerEnv = AdminEnv;
+
+/** What routes mounted on the server get: the mail module's `MailDeps` and more. */
+export interface ServerDeps extends MailDeps {
+  store: GraphMailStore;
+  configService: ConfigService;
+  tokenService: TokenService;
+  sealer: Sealer;
+  basePath: string;
+  redirectUri(): string;
+  hostOptions: HostOptions;
+}
+
+export interface GraphMailServer {
+  /** The Hono app, routes under the base path. */
+  app: Hono<ServerEnv>;
+  basePath: string;
+  store: GraphMailStore;
+  config: ConfigService;
+  tokens: TokenService;
+  deps: ServerDeps;
+  /** The mail module, unless left out. */
+  mail: MailModule | null;
+  /** `mail.send(message)` for Node hosts (the durable outbox). */
+  readonly mailApi: MailApi | null;
+  /** Starts the outbox workers, keep-alive and retention. */
+  start(): void;
+  /** Stops them (before the database closes). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Every migration the assembled server needs, in order. */
+export function serverMigrations(mail: Pick<MailModule, 'migrations'> | null): Migration[] {
+  return [...CORE_MIGRATIONS, ...CONNECT_MIGRATIONS, ...(mail?.migrations ?? [])];
+}
+
+const trimSlash = (text: string) => text.replace(/\/+$/, '');
+
+function normalizeBasePath(path: string | undefined): string {
+  const value = trimSlash(path ?? DEFAULT_BASE_PATH);
+  if (value === '') return '';
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(value) || value.includes('//')) throw new Error(`The base path "${path}" is not valid: use something like /api/mail.`);
+  return value;
+}
+
+export function createGraphMailServer(options: GraphMailServerOptions): GraphMailServer {
+  const production = options.production ?? false;
+  const basePath = normalizeBasePath(options.basePath);
+  const publicUrl = () => {
+    const value = typeof options.publicUrl === 'function' ? options.publicUrl() : options.publicUrl;
+    const origin = normalizeOrigin(trimSlash(value));
+    if (!origin) throw new Error(`PUBLIC_URL "${value}" is not valid: give scheme, host and port only, such as https://mail.example.com.`);
+    return origin;
+  };
+  const sandboxOrigins = (options.sandboxOrigins ?? []).map((origin) => {
+    const exact = normalizeSandboxOrigin(origin);
+    if (!exact) throw new Error(`The sandbox origin "${origin}" is not valid: use http(s)://127.0.0.1:PORT or http(s)://localhost:PORT.`);
+    return exact;
+  });
+  if (production && sandboxOrigins.length) throw new Error('The sandbox cloud is not offered in production mode (NODE_ENV=production).');
+  const allowedOrigins = (options.allowedOrigins ?? []).map((origin) => {
+    const exact = normalizeOrigin(origin);
+    if (!exact) throw new Error(`The allowed origin "${origin}" is not valid: give scheme, host and port only.`);
+    return exact;
+  });
+  const sandboxOrigin = sandboxOrigins[0];
+  const clouds: CloudId[] = [...NATIONAL_CLOUD_IDS, ...(sandboxOrigin ? (['sandbox'] as CloudId[]) : [])];
+  const hostOptions: HostOptions = sandboxOrigin ? { sandboxOrigin } : {};
+  const logger: MailLogger = asMailLogger(options.logger);
+  const redirectUri = () => `${publicUrl()}${basePath}/connect/callback`;
+
+  const mail = options.mail === false ? null : mailModule({ dataDir: options.dataDir, ...(options.mail ?? {}) });
+  migrate(options.db, serverMigrations(mail));
+  const store = options.store ?? new SqliteStore(options.db);
+
+  const config: ConfigService = new ConfigService({
+    store,
+    sealer: options.sealer,
+    clouds,
+    sandboxOrigin,
+    get redirectUri() {
+      return redirectUri();
+    },
+    // Called only after a save, by which time `tokens` exists.
+    onCredentialChange: (id) => tokens.invalidate(id),
+  });
+  const tokens: TokenService = new TokenService({ config, store, sealer: options.sealer, hostOptions, fetch: options.fetch, logger });
+  const configId = DEFAULT_CONFIG_ID;
+
+  const deps: ServerDeps = {
+    db: options.db,
+    tokens: tokens.forConfig(configId),
+    config: { getEffectiveConfig: () => config.effective(configId), getStatus: () => config.status(configId) },
+    fetch: options.fetch,
+    logger: options.logger,
+    options: { sandboxOrigin },
+    store,
+    configService: config,
+    tokenService: tokens,
+    sealer: options.sealer,
+    basePath,
+    redirectUri,
+    hostOptions,
+  };
+
+  const ownOrigins = () => loopbackAliases(publicUrl());
+  const allowedHosts = () => {
+    const hosts = ownOrigins().map((origin) => new URL(origin).host.toLowerCase());
+    for (const host of options.allowedHosts ?? []) hosts.push(host.toLowerCase());
+    return hosts;
+  };
+
+  // The admin each request was authorised as, for modules that see only the Request (or nothing).
+  const identities = new WeakMap<Request, AdminIdentity>();
+  const currentAdmin = new AsyncLocalStorage<AdminIdentity>();
+  const api = new Hono<ServerEnv>();
+  mountConfigRoutes(api, { config, sandboxOrigin });
+  mountConnectRoutes(api, {
+    db: options.db,
+    basePath,
+    redirectUri,
+    allowedOrigins,
+    hostOptions,
+    sealer: options.sealer,
+    fetch: options.fetch,
+    logger,
+    getConnectConfig: async (): Promise<ConnectConfig | null> => {
+      const context = await config.tokenContext(configId);
+      if (!context) return null;
+      const hasCredential = (await store.secretFields(configId)).length > 0;
+      return {
+        mode: context.config.mode,
+        cloud: context.config.cloud,
+        tenantId: context.config.tenantId,
+        clientId: context.config.clientId,
+        endpoints: context.config.endpoints,
+        clientAuth: hasCredential ? tokens.clientAuth(configId) : null,
+        useDrafts: options.useDrafts ?? true,
+      };
+    },
+    saveDelegatedGrant: (grant) => tokens.saveDelegatedGrant(configId, grant),
+    disconnect: async () => {
+      await config.disconnect(configId, currentAdmin.getStore()?.id ?? 'unknown');
+    },
+    getConfigView: (): Promise<ConfigView> => config.view(configId),
+    adminIdentity: (request) => {
+      const identity = identities.get(request);
+      return identity?.bearer ? identity.id : null;
+    },
+  });
+  if (mail) mail.mount(api, deps);
+  mountTestRoute(api, {
+    tokens: { getAccessToken: (request) => tokens.getAccessToken(configId, request) },
+    getConfigState: async () => {
+      const [view, effective] = await Promise.all([config.view(configId), config.effective(configId)]);
+      const missing: string[] = [];
+      if (!view.tenantId) missing.push('tenantId');
+      if (!view.clientId) missing.push('clientId');
+      if (!view.secret.set) missing.push(view.credential === 'certificate' ? 'certificate' : 'clientSecret');
+      if (view.mode === 'application' && !view.fromAddress) missing.push('fromAddress');
+      return {
+        config: effective,
+        missing,
+        credential: { set: view.secret.set, kind: view.credential, expiresAt: view.secret.expiresAt || null },
+        connection: view.connection,
+      };
+    },
+    sendAndWait: (message, sendOptions) => {
+      if (!mail) return Promise.reject(new Error('The mail module is not part of this server.'));
+      return mail.start(deps).sendAndWait(message, sendOptions);
+    },
+    adminIdentity: (c) => (c.get('admin') as AdminIdentity | undefined)?.id ?? 'unknown',
+    fetch: options.fetch,
+    settings: {
+      ...(options.test ?? {}),
+      sandboxOrigin,
+      requireExactlyOnce: options.useDrafts ?? true,
+      // Read when a test runs: PUBLIC_URL may be known only once the server listens.
+      get redirectUri() {
+        return redirectUri();
+      },
+    },
+    logger,
+  });
+  for (const mount of options.mounts ?? []) mount(api, deps);
+
+  const app = new Hono<ServerEnv>();
+  app.use(
+    `${basePath}/*`,
+    securityMiddleware({
+      basePath,
+      ownOrigins,
+      allowedHosts,
+      allowedOrigins,
+      authorize: options.authorize ?? defaultAuthorize({ adminToken: options.adminToken, production, tokenMatches }),
+      publicPaths: [...(mail?.publicPaths ?? []), ...CONNECT_PUBLIC_PATHS, ...(options.publicPaths ?? [])],
+      antiForgery: options.antiForgery,
+      maxBodyBytes: options.maxBodyBytes,
+      onAuthorized: (request, identity) => identities.set(request, identity),
+    }),
+  );
+  app.use(`${basePath}/*`, (c, next) => {
+    const admin = c.get('admin');
+    return admin ? currentAdmin.run(admin, next) : next();
+  });
+  app.route(basePath || '/', api);
+  app.notFound((c) => (c.req.path.startsWith(`${basePath}/`) ? problem(404, 'Not found', 'No such route.') : c.text('Not found', 404)));
+  app.onError((error, c) => {
+    logger.error('graph-mail: a request failed', { method: c.req.method, path: c.req.path, error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown' });
+    return problem(500, 'Internal server error', 'The server could not complete the request; its log says why.');
+  });
+
+  return {
+    app,
+    basePath,
+    store,
+    config,
+    tokens,
+    deps,
+    mail,
+    get mailApi() {
+      return mail?.runtime?.api ?? null;
+    },
+    start() {
+      mail?.start(deps);
+    },
+    async stop(graceMs) {
+      await mail?.stop(graceMs);
+    },
+  };
+}
+
+export { cloudList };

@@ -1,0 +1,48 @@
+/**
+ * RFC 9457 problem details, as every route of the server answers errors, and the JSON body reader
+ * with a size limit.
+ */
+import type { Problem } from '../../services/contract.js';
+import type { FieldError } from '../../services/errors.js';
+
+export function problem(status: number, title: string, detail?: string, extra: Partial<Problem> & Record<string, unknown> = {}, headers: Record<string, string> = {}): Response {
+  const body: Problem = { type: 'about:blank', title, status, ...(detail ? { detail } : {}), ...extra };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+export const validationProblem = (errors: FieldError[]) => problem(400, 'Invalid request', errors[0]?.message ?? 'Some fields need attention.', { errors });
+
+export const isJsonType = (type: string | null | undefined) => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test((type ?? '').trim());
+
+/** Reads a JSON body of at most `max` bytes. An empty body reads as `undefined`. */
+export async function readJsonBody(request: Request, max: number): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const tooLarge = () => ({ ok: false as const, response: problem(413, 'Too large', `The request body is larger than ${max} bytes.`) });
+  if (Number(request.headers.get('content-length') ?? '0') > max) return tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body?.getReader();
+  if (reader) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > max) {
+        await reader.cancel();
+        return tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  if (size === 0) return { ok: true, value: undefined };
+  if (!isJsonType(request.headers.get('content-type'))) {
+    return { ok: false, response: problem(415, 'Unsupported media type', 'Send the request body as application/json.') };
+  }
+  try {
+    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+  } catch {
+    return { ok: false, response: validationProblem([{ path: '', message: 'The body is not valid JSON.' }]) };
+  }
+}

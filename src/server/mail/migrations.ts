@@ -1,0 +1,96 @@
+/**
+ * The outbox and log tables. One row per message (`mail_outbox`), one per attempt (`mail_attempts`);
+ * per-status counts kept by triggers (`mail_counts`) so that the unfiltered log header never counts a
+ * million rows; a trigram FTS5 index over subject and recipients for substring search (SQLite ≥ 3.34).
+ * Attachments live as files beside the store; the row keeps their names, types, sizes and paths.
+ */
+import type { MailMigration } from './types.js';
+
+export const MAIL_MIGRATIONS: MailMigration[] = [
+  {
+    id: 'mail-0001-outbox',
+    up(db) {
+      db.exec(`
+        CREATE TABLE mail_outbox (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          id TEXT NOT NULL UNIQUE,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          source TEXT NOT NULL CHECK (source IN ('app', 'test')),
+          status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'unknown')),
+          recipients TEXT NOT NULL,
+          to_json TEXT NOT NULL,
+          subject TEXT NOT NULL,
+          message_json TEXT NOT NULL,
+          attachments_json TEXT NOT NULL DEFAULT '[]',
+          total_bytes INTEGER NOT NULL DEFAULT 0,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          attempt_base INTEGER NOT NULL DEFAULT 0,
+          window_start INTEGER,
+          next_attempt_at INTEGER NOT NULL,
+          lease_until INTEGER,
+          lease_owner TEXT,
+          finished_at INTEGER,
+          duration_ms INTEGER NOT NULL DEFAULT 0,
+          path TEXT CHECK (path IS NULL OR path IN ('draft', 'sendMail')),
+          phase TEXT NOT NULL DEFAULT 'new' CHECK (phase IN ('new', 'draft', 'ready', 'send-requested')),
+          draft_id TEXT,
+          draft_user TEXT,
+          send_requested_at INTEGER,
+          error_json TEXT
+        );
+        CREATE INDEX mail_outbox_created ON mail_outbox (created_at, id, status);
+        CREATE INDEX mail_outbox_status_created ON mail_outbox (status, created_at, id);
+        CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at) WHERE status = 'queued';
+        CREATE INDEX mail_outbox_leased ON mail_outbox (lease_until) WHERE status = 'sending';
+        CREATE INDEX mail_outbox_finished ON mail_outbox (status, finished_at) WHERE status IN ('sent', 'failed');
+
+        CREATE TABLE mail_attempts (
+          id INTEGER PRIMARY KEY,
+          message_seq INTEGER NOT NULL,
+          at INTEGER NOT NULL,
+          outcome TEXT NOT NULL,
+          http_status INTEGER,
+          request_id TEXT,
+          client_request_id TEXT,
+          error_json TEXT,
+          ms INTEGER NOT NULL
+        );
+        CREATE INDEX mail_attempts_message ON mail_attempts (message_seq, id);
+
+        CREATE TABLE mail_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL);
+        INSERT INTO mail_counts (status, n) VALUES ('queued', 0), ('sending', 0), ('sent', 0), ('failed', 0), ('unknown', 0);
+
+        CREATE VIRTUAL TABLE mail_fts USING fts5(subject, recipients, content='mail_outbox', content_rowid='seq', tokenize='trigram');
+
+        CREATE TRIGGER mail_outbox_ai AFTER INSERT ON mail_outbox BEGIN
+          UPDATE mail_counts SET n = n + 1 WHERE status = new.status;
+          INSERT INTO mail_fts (rowid, subject, recipients) VALUES (new.seq, new.subject, new.recipients);
+        END;
+        CREATE TRIGGER mail_outbox_ad AFTER DELETE ON mail_outbox BEGIN
+          UPDATE mail_counts SET n = n - 1 WHERE status = old.status;
+          INSERT INTO mail_fts (mail_fts, rowid, subject, recipients) VALUES ('delete', old.seq, old.subject, old.recipients);
+        END;
+        CREATE TRIGGER mail_outbox_au_status AFTER UPDATE OF status ON mail_outbox WHEN old.status <> new.status BEGIN
+          UPDATE mail_counts SET n = n - 1 WHERE status = old.status;
+          UPDATE mail_counts SET n = n + 1 WHERE status = new.status;
+        END;
+        CREATE TRIGGER mail_outbox_au_text AFTER UPDATE OF subject, recipients ON mail_outbox BEGIN
+          INSERT INTO mail_fts (mail_fts, rowid, subject, recipients) VALUES ('delete', old.seq, old.subject, old.recipients);
+          INSERT INTO mail_fts (rowid, subject, recipients) VALUES (new.seq, new.subject, new.recipients);
+        END;
+
+        CREATE TABLE mail_warnings (
+          id INTEGER PRIMARY KEY,
+          at INTEGER NOT NULL,
+          code TEXT NOT NULL,
+          message TEXT NOT NULL,
+          hint TEXT NOT NULL
+        );
+        CREATE INDEX mail_warnings_at ON mail_warnings (at);
+
+        CREATE TABLE mail_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      `);
+    },
+  },
+];

@@ -1,0 +1,613 @@
+/**
+ * The durable outbox (SECURITY.md 20–24). A message is a row, committed before any Graph call; workers
+ * claim rows with a lease, send them, and record every attempt. Where a send's outcome is ambiguous
+ * (no answer, a 5xx after the request was written, 202 with `Retry-After`, a crash in between), the
+ * draft path looks the message up by its immutable id before anything is sent again; the `sendMail`
+ * path cannot look, so it records `unknown` and leaves the decision to the admin.
+ *
+ * The row's `phase` is the crash-safety record, written before each step that changes the mailbox:
+ * `new` (nothing in the mailbox), `draft` (a draft exists, attachments maybe incomplete), `ready`
+ * (complete draft, `/send` not called), `send-requested` (a send was requested: never repeat blindly).
+ */
+import { randomUUID } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogEntry, LogError } from '../../services/contract.js';
+import type { Diagnosis } from '../../services/diagnostics.js';
+import { MailMessageSchema, parseWith, toFieldErrors } from '../../services/schemas.js';
+import { removeAttachments, storeAttachments, MailInputError, type AttachmentInput, type AttachmentRecord, type OwnedFileInput } from './attachments.js';
+import { nextDelay } from './backoff.js';
+import { GraphCallError, isRetryable, type CallInfo } from './graph-call.js';
+import { INLINE_ATTACHMENT_LIMIT, MAX_ATTACHMENT_BYTES, SEND_MAIL_INLINE_TOTAL, type GraphMailer, type MailSession, type OutgoingMessage, type StoredAttachment } from './graph-mailer.js';
+import { LogStore, toLogEntry, type MailWarning, type OutboxRow } from './log-store.js';
+import type { Db, MailConfig, MailConfigSource, MailLogger } from './types.js';
+import { silentLogger } from './types.js';
+
+export interface OutboxOptions {
+  /** Attachments go under `<dataDir>/attachments/`. */
+  dataDir: string;
+  /** Attempts per message before it fails (`GRAPH_MAIL_MAX_ATTEMPTS`). */
+  maxAttempts?: number;
+  /** Longest wait between attempts, `Retry-After` included (`GRAPH_MAIL_RETRY_MAX_DELAY_S`). */
+  retryMaxDelayMs?: number;
+  /** First backoff bound; doubled per attempt, full jitter. */
+  backoffBaseMs?: number;
+  /** A message still unsent this long after its first attempt fails (or is `unknown`). */
+  deadlineMs?: number;
+  /** How long a sent draft may still look like a draft (Exchange's lag) before it is sent again. */
+  reconcileGraceMs?: number;
+  /** Messages sent at once (each mailbox still has at most 4 requests in flight). */
+  workers?: number;
+  leaseMs?: number;
+  /** Longest sleep of an idle worker. */
+  pollMs?: number;
+  maxAttachmentBytes?: number;
+  maxMessageBytes?: number;
+  /**
+   * This process is the only one using the store: on start every row left in `sending` is an orphan.
+   * With several instances, only rows whose lease expired are taken over.
+   */
+  singleInstance?: boolean;
+  random?: () => number;
+}
+
+type ResolvedOptions = Required<Omit<OutboxOptions, 'random'>> & { random: () => number };
+
+export type OutboxEvent = { type: 'log'; entry: LogEntry } | { type: 'warning'; warning: MailWarning };
+
+type Outcome =
+  | { kind: 'sent'; via: 'sent' | 'reconciled'; info?: CallInfo }
+  | { kind: 'retry'; error: LogError; info?: CallInfo; retryAfterMs?: number }
+  | { kind: 'wait'; until: number }
+  | { kind: 'failed'; error: LogError; info?: CallInfo }
+  | { kind: 'unknown'; error: LogError; info?: CallInfo };
+
+interface StoredMessage extends OutgoingMessage {}
+
+export const DEFAULT_OUTBOX_OPTIONS = {
+  maxAttempts: 8,
+  retryMaxDelayMs: 900_000,
+  backoffBaseMs: 2_000,
+  deadlineMs: 24 * 3_600_000,
+  reconcileGraceMs: 60_000,
+  workers: 4,
+  leaseMs: 5 * 60_000,
+  pollMs: 1_000,
+  maxAttachmentBytes: MAX_ATTACHMENT_BYTES,
+  maxMessageBytes: MAX_ATTACHMENT_BYTES,
+  singleInstance: true,
+} as const;
+
+const logError = (diagnosis: Pick<Diagnosis, 'code' | 'message' | 'hint' | 'requestId'>, info?: CallInfo): LogError => {
+  const error: LogError = { code: diagnosis.code, message: diagnosis.message, hint: diagnosis.hint };
+  const requestId = diagnosis.requestId ?? info?.requestId;
+  if (requestId) error.requestId = requestId;
+  return error;
+};
+
+/** Maps anything thrown while sending (a token failure, a file gone) to a log error. */
+function describeError(error: unknown, info?: CallInfo): LogError {
+  if (error instanceof GraphCallError) return logError(error.diagnosis, error.info);
+  const value = error as { code?: unknown; message?: unknown; hint?: unknown; diagnosis?: Diagnosis } | undefined;
+  if (value?.diagnosis && typeof value.diagnosis.code === 'string') return logError(value.diagnosis, info);
+  if (value && typeof value.code === 'string' && typeof value.hint === 'string' && typeof value.message === 'string') {
+    return { code: value.code, message: value.message, hint: value.hint };
+  }
+  if (value && (value as { code?: unknown }).code === 'ENOENT') {
+    return { code: 'ATTACHMENT_MISSING', message: 'A stored attachment file is missing.', hint: 'Send the message again with its attachments.' };
+  }
+  return {
+    code: 'SEND_ERROR',
+    message: 'The message could not be sent because of an error in this server.',
+    hint: 'Check the server log for details; the message is tried again.',
+  };
+}
+
+const ambiguous = (cause: LogError, resolvable: boolean): LogError => ({
+  ...cause,
+  code: 'SEND_OUTCOME_UNKNOWN',
+  message: resolvable
+    ? `The send request got no clear answer (${cause.code}): the message may have been sent. It is looked up before it is sent again.`
+    : `The send request got no clear answer (${cause.code}): the message may or may not have been sent. With only Mail.Send, Graph offers no way to check, so it is not sent again automatically.`,
+  hint: resolvable
+    ? 'Nothing to do: the outbox checks the mailbox and sends it only if it was not sent.'
+    : 'Ask a recipient whether it arrived and retry it from the log only if it did not. Granting Mail.ReadWrite lets the server check and send exactly once.',
+});
+
+const CRASHED: LogError = {
+  code: 'INTERRUPTED',
+  message: 'The server stopped between a send request and its answer.',
+  hint: 'The outcome is checked where Graph allows it.',
+};
+
+export class Outbox {
+  readonly log: LogStore;
+  readonly options: ResolvedOptions;
+  private readonly owner = randomUUID();
+  private readonly listeners = new Set<(event: OutboxEvent) => void>();
+  private readonly sleepers = new Set<() => void>();
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private abort = new AbortController();
+
+  constructor(
+    private readonly db: Db,
+    private readonly mailer: GraphMailer,
+    private readonly config: MailConfigSource,
+    options: OutboxOptions,
+    private readonly logger: MailLogger = silentLogger,
+  ) {
+    this.options = { ...DEFAULT_OUTBOX_OPTIONS, random: Math.random, ...stripUndefined(options) } as ResolvedOptions;
+    this.log = new LogStore(db);
+  }
+
+  // Events (the log's live feed).
+
+  onChange(listener: (event: OutboxEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event: OutboxEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.warn('mail: a log listener failed', { error: String(error) });
+      }
+    }
+  }
+
+  private emitRow(id: string): void {
+    if (this.listeners.size === 0) return;
+    const entry = this.log.entry(id);
+    if (entry) this.emit({ type: 'log', entry });
+  }
+
+  warn(code: string, message: string, hint: string): MailWarning {
+    const warning = this.log.addWarning(code, message, hint);
+    this.logger.warn(`mail: ${message}`, { code });
+    this.emit({ type: 'warning', warning });
+    return warning;
+  }
+
+  // Enqueue.
+
+  /**
+   * Validates the message, writes its attachments as files, then commits the row: from here on it is
+   * never lost. Returns the log id. Throws `MailInputError` for an invalid message or a size limit.
+   */
+  async enqueue(message: OutgoingMessage, attachments: ReadonlyArray<AttachmentInput | OwnedFileInput> = [], source: 'app' | 'test' = 'app'): Promise<string> {
+    const parsed = parseWith(MailMessageSchema, { ...message, attachments: undefined });
+    if (!parsed.ok) throw new MailInputError(toFieldErrors(parsed.issues));
+    const value = parsed.value;
+    const stored: StoredMessage = { to: value.to, subject: value.subject };
+    for (const key of ['cc', 'bcc', 'replyTo'] as const) if (value[key]?.length) stored[key] = value[key];
+    if (value.text !== undefined) stored.text = value.text;
+    if (value.html !== undefined) stored.html = value.html;
+
+    const id = randomUUID();
+    const records = attachments.length ? await storeAttachments(this.options.dataDir, id, attachments, this.options) : [];
+    const now = Date.now();
+    const recipients = [...stored.to, ...(stored.cc ?? []), ...(stored.bcc ?? [])].join(', ');
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO mail_outbox (id, created_at, updated_at, source, status, recipients, to_json, subject, message_json, attachments_json, total_bytes, next_attempt_at)
+           VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(id, now, now, source, recipients, JSON.stringify(stored.to), stored.subject, JSON.stringify(stored), JSON.stringify(records), records.reduce((sum, r) => sum + r.size, 0), now);
+    } catch (error) {
+      await removeAttachments(this.options.dataDir, id);
+      throw error;
+    }
+    this.emitRow(id);
+    this.wake();
+    return id;
+  }
+
+  // Admin actions.
+
+  /** Queues a failed or unknown message again with a fresh attempt budget: the admin decided. */
+  retry(id: string): { ok: true } | { ok: false; reason: 'not-found' | 'conflict'; status?: string } {
+    const row = this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+    if (!row) return { ok: false, reason: 'not-found' };
+    if (row.status !== 'failed' && row.status !== 'unknown') return { ok: false, reason: 'conflict', status: row.status };
+    const now = Date.now();
+    // On the sendMail path the admin's retry is the decision to send again; a draft is still looked
+    // up first, so a message that did go out is not sent twice.
+    const phase = row.path === 'sendMail' ? 'new' : row.phase;
+    const changed = this.db
+      .prepare(
+        `UPDATE mail_outbox SET status = 'queued', attempt_base = attempts, window_start = NULL, next_attempt_at = ?, finished_at = NULL,
+           error_json = NULL, phase = ?, updated_at = ? WHERE seq = ? AND status IN ('failed', 'unknown')`,
+      )
+      .run(now, phase, now, row.seq).changes;
+    if (!changed) return { ok: false, reason: 'conflict' };
+    this.emitRow(id);
+    this.wake();
+    return { ok: true };
+  }
+
+  // Workers.
+
+  /** Recovers orphaned rows, then starts the workers. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    this.recover();
+    void this.removeOrphanFiles();
+    this.loops = Array.from({ length: this.options.workers }, (_, index) => this.loop(index));
+  }
+
+  /** Stops claiming; waits for in-flight sends, and aborts them after `graceMs` (their rows are reconciled later). */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake();
+    const timer = setTimeout(() => this.abort.abort(new Error('outbox stopped')), graceMs);
+    try {
+      await Promise.all(this.loops);
+    } finally {
+      clearTimeout(timer);
+      this.loops = [];
+    }
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Rows left in `sending` by a process that is gone go back to the queue with their phase intact, so
+   * the next claim reconciles them (looked up on the draft path, `unknown` on the sendMail path).
+   */
+  recover(now = Date.now()): number {
+    const sql = this.options.singleInstance
+      ? "UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ? WHERE status = 'sending'"
+      : "UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ? WHERE status = 'sending' AND lease_until < ?";
+    const params = this.options.singleInstance ? [now, now] : [now, now, now];
+    const changed = this.db.prepare(sql).run(...params).changes;
+    if (changed) this.logger.info('mail: rows left in sending are reconciled', { count: changed });
+    return changed;
+  }
+
+  wake(): void {
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.sleepers.add(done);
+    });
+  }
+
+  /** The configuration when sending can work now; null pauses the workers (nothing is claimed). */
+  private async readyConfig(): Promise<MailConfig | null> {
+    try {
+      const config = await this.config.getEffectiveConfig();
+      if (!config) return null;
+      const status = this.config.getStatus ? await this.config.getStatus() : null;
+      const state = status?.connection.state;
+      if (state === 'needs-reconnect') return null;
+      if (config.mode === 'delegated' && state && state !== 'connected') return null;
+      return config;
+    } catch (error) {
+      this.logger.warn('mail: the configuration could not be read', { error: String(error) });
+      return null;
+    }
+  }
+
+  private async loop(index: number): Promise<void> {
+    while (this.running) {
+      const config = await this.readyConfig();
+      const row = config && this.running ? this.claim() : null;
+      if (!row || !config) {
+        await this.sleep(config ? this.idleFor() : this.options.pollMs);
+        continue;
+      }
+      try {
+        await this.process(row, config);
+      } catch (error) {
+        // Only a failure of the store itself lands here; the row stays leased and is recovered later.
+        this.logger.error('mail: a worker failed', { worker: index, error: String(error) });
+        await this.sleep(this.options.pollMs);
+      }
+    }
+  }
+
+  private idleFor(now = Date.now()): number {
+    const next = (this.db.prepare("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued'").get() as { at: number | null }).at;
+    return next === null ? this.options.pollMs : Math.min(this.options.pollMs, Math.max(5, next - now));
+  }
+
+  /** Takes the next due row (or one whose lease expired) in one atomic statement. */
+  claim(now = Date.now()): OutboxRow | null {
+    const lease = now + this.options.leaseMs;
+    const take = (pick: string, ...params: unknown[]) =>
+      this.db
+        .prepare(`UPDATE mail_outbox SET status = 'sending', lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = (${pick}) RETURNING *`)
+        .get(this.owner, lease, now, ...params) as OutboxRow | undefined;
+    const row =
+      take("SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT 1", now) ??
+      take("SELECT seq FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 1", now);
+    if (!row) return null;
+    this.emitRow(row.id);
+    return row;
+  }
+
+  private update(row: OutboxRow, patch: Partial<Pick<OutboxRow, 'phase' | 'path' | 'draft_id' | 'draft_user' | 'send_requested_at'>>): void {
+    Object.assign(row, patch);
+    this.db
+      .prepare('UPDATE mail_outbox SET phase = ?, path = ?, draft_id = ?, draft_user = ?, send_requested_at = ?, updated_at = ? WHERE seq = ? AND lease_owner = ?')
+      .run(row.phase, row.path, row.draft_id, row.draft_user, row.send_requested_at, Date.now(), row.seq, this.owner);
+  }
+
+  private async process(row: OutboxRow, config: MailConfig): Promise<void> {
+    const started = Date.now();
+    const heartbeat = setInterval(() => {
+      try {
+        this.db.prepare('UPDATE mail_outbox SET lease_until = ? WHERE seq = ? AND lease_owner = ?').run(Date.now() + this.options.leaseMs, row.seq, this.owner);
+      } catch {
+        // The next beat tries again; a lost lease only means another instance may reconcile the row.
+      }
+    }, Math.max(1_000, Math.floor(this.options.leaseMs / 3)));
+    let outcome: Outcome;
+    let session: MailSession | undefined;
+    try {
+      session = await this.mailer.open(config, this.abort.signal);
+      outcome = await this.deliver(row, session);
+    } catch (error) {
+      outcome = this.outcomeOf(error, session?.lastInfo);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    await this.finish(row, outcome, started);
+  }
+
+  /** A failure before any send was requested: retry what Graph says is transient, fail the rest. */
+  private outcomeOf(error: unknown, info?: CallInfo): Outcome {
+    if (error instanceof MailInputError) {
+      return { kind: 'failed', error: { code: 'INVALID_MESSAGE', message: error.message, hint: 'Send the message again with valid fields.' } };
+    }
+    if (error instanceof GraphCallError) {
+      if (isRetryable(error)) return { kind: 'retry', error: describeError(error), info: error.info, retryAfterMs: error.info.retryAfterMs };
+      return { kind: 'failed', error: describeError(error), info: error.info };
+    }
+    const described = describeError(error, info);
+    if (described.code === 'ATTACHMENT_MISSING') return { kind: 'failed', error: described, info };
+    if (described.code === 'SEND_ERROR') this.logger.error('mail: unexpected error while sending', { error: String(error) });
+    // Token and configuration trouble may clear up (a reconnect, a new secret): bounded retries.
+    return { kind: 'retry', error: described, info };
+  }
+
+  private attachmentsOf(row: OutboxRow): StoredAttachment[] {
+    const records = JSON.parse(row.attachments_json) as AttachmentRecord[];
+    return records.map((record) => ({ name: record.name, contentType: record.contentType, size: record.size, path: join(this.options.dataDir, record.file) }));
+  }
+
+  private async deliver(row: OutboxRow, session: MailSession): Promise<Outcome> {
+    const message = JSON.parse(row.message_json) as StoredMessage;
+    const attachments = this.attachmentsOf(row);
+    if (row.phase === 'new' || row.path === null) {
+      const path = session.canDraft ? 'draft' : 'sendMail';
+      if (row.path !== path) this.update(row, { path });
+    }
+    return row.path === 'draft' ? this.deliverDraft(row, session, message, attachments) : this.deliverSendMail(row, session, message, attachments);
+  }
+
+  private async deliverDraft(row: OutboxRow, session: MailSession, message: StoredMessage, attachments: StoredAttachment[]): Promise<Outcome> {
+    if (row.phase === 'send-requested' && row.draft_id) {
+      let found: Awaited<ReturnType<MailSession['lookup']>>;
+      try {
+        found = await session.lookup(row.draft_user ?? session.user, row.draft_id);
+      } catch (error) {
+        const outcome = this.outcomeOf(error, session.lastInfo);
+        return outcome.kind === 'failed' ? { kind: 'unknown', error: ambiguous(outcome.error, false), info: outcome.info } : outcome;
+      }
+      if (found.found && !found.isDraft) return { kind: 'sent', via: 'reconciled', info: session.lastInfo };
+      if (found.found) {
+        const due = (row.send_requested_at ?? 0) + this.options.reconcileGraceMs;
+        // Exchange shows a sent draft as a draft for a moment: only after the grace period does
+        // "still a draft" mean "not sent".
+        if (Date.now() < due) return { kind: 'wait', until: due };
+        this.update(row, { phase: 'ready' });
+      } else {
+        this.update(row, { phase: 'new', draft_id: null, draft_user: null, send_requested_at: null });
+      }
+    }
+    if (row.phase === 'draft' && row.draft_id) {
+      // Its attachments may be incomplete; it was never sent, so it can go.
+      await session.deleteDraft(row.draft_user ?? session.user, row.draft_id).catch(() => undefined);
+      this.update(row, { phase: 'new', draft_id: null, draft_user: null });
+    }
+    if (row.phase === 'new' || !row.draft_id) {
+      const draftId = await session.createDraft(message);
+      this.update(row, { phase: 'draft', draft_id: draftId, draft_user: session.user });
+      await session.addAttachments(session.user, draftId, attachments);
+      this.update(row, { phase: 'ready' });
+    }
+    // The draft id is committed before `/send`: whatever happens next, the message can be looked up.
+    this.update(row, { phase: 'send-requested', send_requested_at: Date.now() });
+    try {
+      const info = await session.sendDraft(row.draft_user ?? session.user, row.draft_id!);
+      if (info.retryAfterMs !== undefined) {
+        const cause = { code: 'ACCEPTED_WITH_RETRY_AFTER', message: 'Graph accepted the send but asked to come back later.', hint: '', requestId: info.requestId };
+        return { kind: 'retry', error: ambiguous(cause, true), info, retryAfterMs: info.retryAfterMs };
+      }
+      return { kind: 'sent', via: 'sent', info };
+    } catch (error) {
+      if (!(error instanceof GraphCallError)) throw error;
+      if (notProcessed(error)) {
+        this.update(row, { phase: 'ready' });
+        return this.outcomeOf(error);
+      }
+      if (error.kind === 'http' && (error.status ?? 0) < 500) return { kind: 'failed', error: describeError(error), info: error.info };
+      return { kind: 'retry', error: ambiguous(describeError(error), true), info: error.info, retryAfterMs: error.info.retryAfterMs };
+    }
+  }
+
+  private async deliverSendMail(row: OutboxRow, session: MailSession, message: StoredMessage, attachments: StoredAttachment[]): Promise<Outcome> {
+    if (row.phase === 'send-requested') return { kind: 'unknown', error: ambiguous(CRASHED, false) };
+    const total = attachments.reduce((sum, attachment) => sum + attachment.size, 0);
+    if (attachments.some((attachment) => attachment.size >= INLINE_ATTACHMENT_LIMIT) || total > SEND_MAIL_INLINE_TOTAL) {
+      return {
+        kind: 'failed',
+        error: {
+          code: 'NEEDS_MAIL_READWRITE',
+          message: 'This message\'s attachments are too large to send with Mail.Send alone (3 MB in all).',
+          hint: 'Grant Mail.ReadWrite (delegated: connect again; application: add the permission and grant admin consent), then retry it from the log.',
+        },
+      };
+    }
+    this.update(row, { phase: 'send-requested', send_requested_at: Date.now() });
+    try {
+      const info = await session.sendMail(message, attachments, session.config.saveToSentItems);
+      if (info.retryAfterMs !== undefined) {
+        const cause = { code: 'ACCEPTED_WITH_RETRY_AFTER', message: 'Graph accepted the send but asked to come back later.', hint: '', requestId: info.requestId };
+        return { kind: 'unknown', error: ambiguous(cause, false), info };
+      }
+      return { kind: 'sent', via: 'sent', info };
+    } catch (error) {
+      if (!(error instanceof GraphCallError)) {
+        this.update(row, { phase: 'new' });
+        throw error;
+      }
+      if (notProcessed(error) || (error.kind === 'http' && (error.status ?? 0) < 500)) {
+        this.update(row, { phase: 'new' });
+        return this.outcomeOf(error);
+      }
+      return { kind: 'unknown', error: ambiguous(describeError(error), false), info: error.info };
+    }
+  }
+
+  private async finish(row: OutboxRow, outcome: Outcome, started: number): Promise<void> {
+    const now = Date.now();
+    const { options } = this;
+    let status: 'queued' | 'sent' | 'failed' | 'unknown';
+    let error: LogError | null = null;
+    let nextAt = now;
+    let attemptOutcome: 'sent' | 'failed' | 'retry' | 'unknown' | 'reconciled';
+    const info = outcome.kind === 'wait' ? undefined : outcome.info;
+
+    if (outcome.kind === 'wait') {
+      this.db
+        .prepare("UPDATE mail_outbox SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE seq = ? AND lease_owner = ?")
+        .run(outcome.until, now, row.seq, this.owner);
+      this.emitRow(row.id);
+      return;
+    }
+    const attempts = row.attempts + 1;
+    const used = attempts - row.attempt_base;
+    const windowStart = row.window_start ?? started;
+    if (outcome.kind === 'retry') {
+      const delay = nextDelay(used, { baseMs: options.backoffBaseMs, maxMs: options.retryMaxDelayMs }, outcome.retryAfterMs, options.random);
+      const exhausted = used >= options.maxAttempts ? 'attempts' : now + delay > windowStart + options.deadlineMs ? 'deadline' : null;
+      if (exhausted) {
+        status = row.phase === 'send-requested' ? 'unknown' : 'failed';
+        attemptOutcome = status;
+        const why = exhausted === 'attempts' ? `after ${used} attempts` : 'before the deadline';
+        error = { ...outcome.error, message: `${outcome.error.message} Gave up ${why}.` };
+      } else {
+        status = 'queued';
+        attemptOutcome = 'retry';
+        error = outcome.error;
+        nextAt = now + delay;
+      }
+    } else if (outcome.kind === 'sent') {
+      status = 'sent';
+      attemptOutcome = outcome.via;
+    } else {
+      status = outcome.kind;
+      attemptOutcome = outcome.kind;
+      error = outcome.error;
+    }
+    const terminal = status !== 'queued';
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO mail_attempts (message_seq, at, outcome, http_status, request_id, client_request_id, error_json, ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(row.seq, started, attemptOutcome, info?.status ?? null, info?.requestId ?? null, info?.clientRequestId || null, error ? JSON.stringify(error) : null, now - started);
+      this.db
+        .prepare(
+          `UPDATE mail_outbox SET status = ?, attempts = ?, window_start = ?, next_attempt_at = ?, finished_at = ?, duration_ms = ?, error_json = ?,
+             lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE seq = ?`,
+        )
+        .run(status, attempts, windowStart, nextAt, terminal ? now : null, now - row.created_at, error ? JSON.stringify(error) : null, now, row.seq);
+    })();
+    this.emitRow(row.id);
+    if (status === 'sent' && row.attachments_json !== '[]') {
+      // Nothing needs the files once Graph has the message.
+      await removeAttachments(this.options.dataDir, row.id).catch(() => undefined);
+    }
+  }
+
+  /** Deletes attachment folders whose row never got committed (a crash during enqueue). */
+  async removeOrphanFiles(olderThanMs = 3_600_000): Promise<number> {
+    const root = join(this.options.dataDir, 'attachments');
+    let names: string[];
+    try {
+      names = await readdir(root);
+    } catch {
+      return 0;
+    }
+    const exists = this.db.prepare('SELECT 1 FROM mail_outbox WHERE id = ?');
+    let removed = 0;
+    for (const name of names) {
+      if (exists.get(name)) continue;
+      try {
+        const info = await stat(join(root, name));
+        if (Date.now() - info.mtimeMs < olderThanMs) continue;
+      } catch {
+        continue;
+      }
+      await removeAttachments(this.options.dataDir, name);
+      removed += 1;
+    }
+    return removed;
+  }
+
+  /** Deletes finished rows older than `days` and their files. */
+  async purge(days: number, now = Date.now()): Promise<number> {
+    const cutoff = now - days * 86_400_000;
+    let removed = 0;
+    for (;;) {
+      const ids = this.log.purgeBatch(cutoff);
+      for (const id of ids) await removeAttachments(this.options.dataDir, id);
+      removed += ids.length;
+      if (ids.length === 0) break;
+      // Let the event loop breathe between batches on a large purge.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return removed;
+  }
+
+  /** A log entry's row as sent to listeners, by id. */
+  entry(id: string): LogEntry | null {
+    return this.log.entry(id);
+  }
+
+  /** For tests and tools: the raw row. */
+  row(id: string): OutboxRow | undefined {
+    return this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+  }
+}
+
+/** Answers that mean Graph did not process the request: safe to repeat it, even a send. */
+function notProcessed(error: GraphCallError): boolean {
+  if (error.kind === 'config') return true;
+  if (error.kind === 'network') return !error.written;
+  return error.kind === 'http' && (error.status === 429 || error.status === 401);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}
+
+export { toLogEntry };

@@ -1,0 +1,203 @@
+/**
+ * The mail module assembled: mailer, outbox, log, keep-alive and retention, with their timers.
+ */
+import { join } from 'node:path';
+import type { LogEntryDetail, MailAttachmentJson, MailMessage } from '../../services/contract.js';
+import { MailMessageSchema, parseWith, toFieldErrors } from '../../services/schemas.js';
+import { MailInputError, type AttachmentInput } from './attachments.js';
+import { GraphMailer, type GraphMailerOptions } from './graph-mailer.js';
+import { computeHealth } from './health.js';
+import { TokenKeepAlive } from './keep-alive.js';
+import { Outbox, type OutboxOptions } from './outbox.js';
+import { asMailLogger, type Db, type FetchLike, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
+
+export interface MailModuleOptions {
+  /** The store's folder: attachments go under `<dataDir>/attachments/`, uploads spool in `<dataDir>/incoming/`. */
+  dataDir: string;
+  /** `GRAPH_MAIL_SERVICE_TOKEN`: without it, `POST /send` answers 401 to everyone. */
+  serviceToken?: string;
+  /** `GRAPH_MAIL_LOG_RETENTION_DAYS` [90]; 0 keeps everything. */
+  retentionDays?: number;
+  /** How often old rows are purged. */
+  purgeEveryMs?: number;
+  /** Delegated keep-alive refresh interval (`GRAPH_MAIL_KEEPALIVE_HOURS` [24]). */
+  keepAliveIntervalMs?: number;
+  keepAliveCheckMs?: number;
+  /** Comment lines that keep an idle event stream open through proxies. */
+  sseKeepAliveMs?: number;
+  /** Largest JSON body of `POST /send` (base64 attachments included), and of a multipart `message` part. */
+  maxJsonBodyBytes?: number;
+  maxFilesPerMessage?: number;
+  /** Graph request options; `sandboxOrigin` and `extraOrigins` may also come from the core's options. */
+  graph?: GraphMailerOptions;
+  /** Outbox options (attempts, delays, grace, workers, size limits); `dataDir` is taken from above. */
+  outbox?: Omit<OutboxOptions, 'dataDir'>;
+}
+
+/** What the module needs from the server core (the core's `ServerDeps` fits). */
+export interface MailDeps {
+  db: Db;
+  tokens: TokenSource;
+  config: MailConfigSource;
+  fetch?: FetchLike;
+  logger?: unknown;
+  options?: { sandboxOrigin?: string; sandboxUrl?: string; extraOrigins?: readonly string[] } & Record<string, unknown>;
+}
+
+export type ResolvedMailOptions = Required<Omit<MailModuleOptions, 'serviceToken' | 'graph' | 'outbox'>> & Pick<MailModuleOptions, 'serviceToken' | 'graph' | 'outbox'>;
+
+export function resolveMailOptions(options: MailModuleOptions): ResolvedMailOptions {
+  return {
+    retentionDays: 90,
+    purgeEveryMs: 6 * 3_600_000,
+    keepAliveIntervalMs: 24 * 3_600_000,
+    keepAliveCheckMs: 3_600_000,
+    sseKeepAliveMs: 15_000,
+    maxJsonBodyBytes: 16 * 1024 * 1024,
+    maxFilesPerMessage: 50,
+    ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
+  } as ResolvedMailOptions;
+}
+
+const num = (value: string | undefined): number | undefined => {
+  if (value === undefined || value.trim() === '') return undefined;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
+};
+
+/**
+ * Options from the environment (DESIGN.md's settings): `GRAPH_MAIL_SERVICE_TOKEN`,
+ * `GRAPH_MAIL_MAX_ATTEMPTS` [8], `GRAPH_MAIL_RETRY_MAX_DELAY_S` [900], `GRAPH_MAIL_LOG_RETENTION_DAYS`
+ * [90], and beyond the design: `GRAPH_MAIL_SEND_DEADLINE_S` [86400], `GRAPH_MAIL_RECONCILE_GRACE_S`
+ * [60], `GRAPH_MAIL_MAX_MESSAGE_MB` [150], `GRAPH_MAIL_WORKERS` [4], `GRAPH_MAIL_KEEPALIVE_HOURS` [24].
+ */
+export function mailOptionsFromEnv(env: Record<string, string | undefined> = process.env): Partial<MailModuleOptions> {
+  const seconds = (name: string) => {
+    const value = num(env[name]);
+    return value === undefined ? undefined : value * 1000;
+  };
+  const maxMessageMb = num(env.GRAPH_MAIL_MAX_MESSAGE_MB);
+  const keepAliveHours = num(env.GRAPH_MAIL_KEEPALIVE_HOURS);
+  const outbox: Omit<OutboxOptions, 'dataDir'> = {
+    maxAttempts: num(env.GRAPH_MAIL_MAX_ATTEMPTS),
+    retryMaxDelayMs: seconds('GRAPH_MAIL_RETRY_MAX_DELAY_S'),
+    deadlineMs: seconds('GRAPH_MAIL_SEND_DEADLINE_S'),
+    reconcileGraceMs: seconds('GRAPH_MAIL_RECONCILE_GRACE_S'),
+    maxMessageBytes: maxMessageMb === undefined ? undefined : Math.floor(maxMessageMb * 1024 * 1024),
+    workers: num(env.GRAPH_MAIL_WORKERS),
+  };
+  return {
+    serviceToken: env.GRAPH_MAIL_SERVICE_TOKEN || undefined,
+    retentionDays: num(env.GRAPH_MAIL_LOG_RETENTION_DAYS),
+    keepAliveIntervalMs: keepAliveHours === undefined ? undefined : keepAliveHours * 3_600_000,
+    outbox,
+  };
+}
+
+/** A message for Node hosts: attachments by path, stream, or base64. */
+export type MailApiMessage = Omit<MailMessage, 'attachments'> & { attachments?: Array<AttachmentInput | MailAttachmentJson> };
+
+export interface MailApi {
+  /** Queues the message in the durable outbox; resolves with its log id once it is committed. */
+  send(message: MailApiMessage, options?: { source?: 'app' | 'test' }): Promise<{ id: string }>;
+}
+
+export class MailRuntime {
+  readonly mailer: GraphMailer;
+  readonly outbox: Outbox;
+  readonly keepAlive: TokenKeepAlive;
+  readonly logger: MailLogger;
+  readonly api: MailApi;
+  private purgeTimer: ReturnType<typeof setInterval> | undefined;
+  private started = false;
+
+  constructor(
+    readonly options: ResolvedMailOptions,
+    readonly deps: MailDeps,
+  ) {
+    this.logger = asMailLogger(deps.logger);
+    const core = deps.options ?? {};
+    const graph: GraphMailerOptions = {
+      sandboxOrigin: core.sandboxOrigin ?? core.sandboxUrl,
+      extraOrigins: core.extraOrigins,
+      fetch: deps.fetch,
+      ...stripUndefined(options.graph ?? {}),
+    };
+    this.mailer = new GraphMailer(deps.tokens, graph);
+    this.outbox = new Outbox(deps.db, this.mailer, deps.config, { ...options.outbox, dataDir: options.dataDir }, this.logger);
+    this.keepAlive = new TokenKeepAlive(deps.db, deps.tokens, deps.config, this.outbox, { intervalMs: options.keepAliveIntervalMs, checkMs: options.keepAliveCheckMs }, this.logger);
+    this.api = createMailApi(this);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.outbox.start();
+    this.keepAlive.start();
+    if (this.options.retentionDays > 0) {
+      const purge = () =>
+        void this.outbox.purge(this.options.retentionDays).catch((error) => this.logger.warn('mail: purge failed', { error: String(error) }));
+      purge();
+      this.purgeTimer = setInterval(purge, this.options.purgeEveryMs);
+      this.purgeTimer.unref?.();
+    }
+  }
+
+  async stop(graceMs?: number): Promise<void> {
+    this.started = false;
+    this.keepAlive.stop();
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    this.purgeTimer = undefined;
+    await this.outbox.stop(graceMs);
+  }
+
+  health() {
+    return computeHealth(this.deps.config, this.outbox.log);
+  }
+
+  /**
+   * Queues a message and waits until it is sent, failed or unknown (or the time runs out): for the
+   * configuration test, whose report needs the outcome.
+   */
+  async sendAndWait(message: MailApiMessage, options: { source?: 'app' | 'test'; timeoutMs?: number } = {}): Promise<LogEntryDetail> {
+    const { id } = await this.api.send(message, { source: options.source ?? 'test' });
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    return new Promise<LogEntryDetail>((resolve) => {
+      const check = () => {
+        const detail = this.outbox.log.detail(id);
+        if (detail && (detail.status === 'sent' || detail.status === 'failed' || detail.status === 'unknown')) return finish(detail);
+        if (Date.now() >= deadline && detail) return finish(detail);
+      };
+      const finish = (detail: LogEntryDetail) => {
+        unsubscribe();
+        clearInterval(timer);
+        resolve(detail);
+      };
+      const unsubscribe = this.outbox.onChange((event) => {
+        if (event.type === 'log' && event.entry.id === id) check();
+      });
+      const timer = setInterval(check, 250);
+      check();
+    });
+  }
+}
+
+/** The in-process API for Node hosts (`mail.send(message)`). */
+export function createMailApi(runtime: { outbox: Outbox }): MailApi {
+  return {
+    async send(message, options = {}) {
+      const attachments = message.attachments ?? [];
+      const base64 = attachments.filter((item): item is MailAttachmentJson => 'contentBase64' in item);
+      const parsed = parseWith(MailMessageSchema, { ...message, attachments: base64.length ? base64 : undefined });
+      if (!parsed.ok) throw new MailInputError(toFieldErrors(parsed.issues));
+      const id = await runtime.outbox.enqueue({ ...message, attachments: undefined } as MailMessage, attachments as AttachmentInput[], options.source ?? 'app');
+      return { id };
+    },
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}
+
+export const attachmentsDir = (dataDir: string) => join(dataDir, 'attachments');

@@ -1,0 +1,297 @@
+/**
+ * Access tokens for Graph, per configuration: client credentials (application mode) or the refresh
+ * token of the connected mailbox (delegated mode), with the configured token endpoint and scope.
+ *
+ * - Cached until five minutes before expiry, in memory, keyed by a stamp of everything a token depends
+ *   on (cloud, tenant, app, token endpoint, scope, the sealed credential): a changed credential or
+ *   setting never gets an old token.
+ * - Single-flight per configuration: concurrent callers at expiry share one request (SECURITY.md 15).
+ * - A refresh saves the rotated refresh token sealed, with a compare-and-swap on the connection's
+ *   version, so a disconnect or a new sign-in in between is never overwritten.
+ * - `invalid_grant` on refresh moves the connection to `needs-reconnect` after that one attempt; later
+ *   calls fail at once, without a request, until the mailbox is connected again (SECURITY.md 14).
+ * - The token URL is expanded and host-checked on every use (SECURITY.md 6).
+ */
+import type { AccessTokenInfo } from '../mail/types.js';
+import type { FetchLike } from '../mail/types.js';
+import { resolveEndpoint, type HostOptions } from '../../services/endpoints.js';
+import { formatMessage, ENDPOINT_MESSAGES_EN } from '../../services/endpoints.js';
+import { CredentialUnavailableError, type ConfigService, type TokenContext } from '../config/service.js';
+import { SealError, type Sealer } from '../crypto/sealer.js';
+import { sealedAt, type GraphMailStore } from '../store/types.js';
+import { clientAuthParams } from './client-auth.js';
+import { TokenRequestError, TokenServiceError, needsReconnect, notConfigured, notConnected } from './errors.js';
+import { permissionsOfScope, permissionsOfToken, postTokenRequest, type TokenAnswer } from './token-request.js';
+
+/** What a finished delegated sign-in hands over (the connect flow's `DelegatedGrant`). */
+export interface DelegatedGrantInput {
+  account: string;
+  refreshToken: string;
+  accessToken: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  scopes: string[];
+  requestedScope: string;
+  cloud: string;
+  tenantId: string;
+  clientId: string;
+}
+
+export interface TokenServiceOptions {
+  config: ConfigService;
+  store: GraphMailStore;
+  sealer: Sealer;
+  hostOptions?: HostOptions;
+  fetch?: FetchLike;
+  /** Time-out of one token request [30 s]. */
+  timeoutMs?: number;
+  /** Tokens are renewed this long before they expire [5 min]. */
+  refreshMarginMs?: number;
+  /** The delegated scope asked for when a connection has none stored. */
+  defaultDelegatedScope?: string;
+  now?: () => number;
+  logger?: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void };
+}
+
+interface CachedToken {
+  stamp: string;
+  info: AccessTokenInfo;
+  expiresAt: number;
+}
+
+export interface TokenSourceFor {
+  getAccessToken(options?: { forceRefresh?: boolean }): Promise<AccessTokenInfo>;
+}
+
+export class TokenService {
+  private readonly cache = new Map<string, CachedToken>();
+  private readonly inflight = new Map<string, Promise<AccessTokenInfo>>();
+  /** Token requests sent, per configuration (for tests and metrics). */
+  readonly requestCount = new Map<string, number>();
+  private readonly fetch: FetchLike;
+  private readonly now: () => number;
+
+  constructor(readonly options: TokenServiceOptions) {
+    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.now = options.now ?? Date.now;
+  }
+
+  /** A `TokenSource` bound to one configuration (what the mail module and the test route take). */
+  forConfig(configId: string): TokenSourceFor {
+    return { getAccessToken: (options) => this.getAccessToken(configId, options) };
+  }
+
+  /** Drops the cached token (a credential or setting changed, a disconnect). */
+  invalidate(configId: string): void {
+    this.cache.delete(configId);
+  }
+
+  async getAccessToken(configId: string, options: { forceRefresh?: boolean } = {}): Promise<AccessTokenInfo> {
+    const context = await this.options.config.tokenContext(configId);
+    if (!context) throw notConfigured();
+    const cached = this.cache.get(configId);
+    if (cached && cached.stamp !== context.stamp) this.cache.delete(configId);
+    const margin = this.options.refreshMarginMs ?? 5 * 60_000;
+    if (!options.forceRefresh && cached && cached.stamp === context.stamp && cached.expiresAt - margin > this.now()) return cached.info;
+    if (context.config.mode === 'delegated') this.checkConnected(context);
+
+    // A request already under way for the same settings answers everyone, forced or not: it is fresh.
+    const key = `${configId}\u0000${context.stamp}`;
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const request = this.fetchToken(configId, context).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, request);
+    return request;
+  }
+
+  private checkConnected(context: TokenContext): void {
+    const connection = context.connection;
+    if (!connection || connection.state === 'disconnected' || !connection.refreshToken) throw notConnected();
+    if (connection.state === 'needs-reconnect') throw needsReconnect(connection.reason);
+  }
+
+  private tokenUrl(context: TokenContext): string {
+    const { config } = context;
+    const resolved = resolveEndpoint('tokenEndpoint', config.endpoints, { TenantId: config.tenantId }, config.cloud, this.options.hostOptions);
+    if (!resolved.ok) {
+      const detail = formatMessage(ENDPOINT_MESSAGES_EN[resolved.key] ?? resolved.key, resolved.params);
+      throw new TokenServiceError('ENDPOINT_NOT_ALLOWED', `The Token Endpoint cannot be used: ${detail}`, 'Reset the endpoint templates to the defaults of the chosen Domain.');
+    }
+    return resolved.url;
+  }
+
+  private async credentialParams(configId: string, context: TokenContext, url: string): Promise<Record<string, string>> {
+    try {
+      const credential = await this.options.config.credential(configId);
+      return await clientAuthParams(credential, context.config.clientId, url);
+    } catch (error) {
+      if (error instanceof CredentialUnavailableError) throw new TokenServiceError(error.code, error.message, error.hint);
+      throw error;
+    }
+  }
+
+  private count(configId: string): void {
+    this.requestCount.set(configId, (this.requestCount.get(configId) ?? 0) + 1);
+  }
+
+  private async fetchToken(configId: string, context: TokenContext): Promise<AccessTokenInfo> {
+    return context.config.mode === 'application' ? this.clientCredentials(configId, context) : this.refresh(configId, context, true);
+  }
+
+  private async clientCredentials(configId: string, context: TokenContext): Promise<AccessTokenInfo> {
+    const { config } = context;
+    const url = this.tokenUrl(context);
+    const auth = await this.credentialParams(configId, context, url);
+    this.count(configId);
+    let answer: TokenAnswer;
+    try {
+      answer = await postTokenRequest(
+        url,
+        { grant_type: 'client_credentials', client_id: config.clientId, scope: config.endpoints.defaultScope, ...auth },
+        { fetch: this.fetch, timeoutMs: this.options.timeoutMs ?? 30_000, diagnosis: { mode: 'application' } },
+      );
+    } catch (error) {
+      // A refusal of the credential or the tenant is shown as the connection's state (and /health).
+      if (error instanceof TokenRequestError && (await this.stillCurrent(configId, context))) {
+        await this.recordApplicationState(configId, 'error', config.fromAddress, [], error.message);
+      }
+      throw error;
+    }
+    const info = this.infoOf(answer);
+    if (!(await this.stillCurrent(configId, context))) return info;
+    await this.recordApplicationState(configId, 'connected', config.fromAddress, info.scopes);
+    this.remember(configId, context.stamp, info, answer);
+    return info;
+  }
+
+  private async recordApplicationState(configId: string, state: 'connected' | 'error', account: string, granted: string[], reason?: string): Promise<void> {
+    const current = await this.options.store.getConnection(configId);
+    if (current && current.state === state && current.account === account && (reason ?? '') === (current.reason ?? '') && sameList(current.grantedPermissions, granted.length ? granted : current.grantedPermissions)) return;
+    await this.options.store.setConnection(configId, {
+      state,
+      account,
+      connectedAt: state === 'connected' ? (current?.state === 'connected' ? current.connectedAt : new Date(this.now()).toISOString()) : (current?.connectedAt ?? ''),
+      ...(reason ? { reason } : {}),
+      grantedPermissions: granted.length ? granted : (current?.grantedPermissions ?? []),
+      scope: '',
+      refreshToken: null,
+    });
+  }
+
+  private async refresh(configId: string, context: TokenContext, retryOnRace: boolean): Promise<AccessTokenInfo> {
+    const { config } = context;
+    const connection = context.connection!;
+    let refreshToken: string;
+    try {
+      refreshToken = this.options.sealer.open(connection.refreshToken!, sealedAt.refreshToken(configId));
+    } catch (error) {
+      if (error instanceof SealError) {
+        throw new TokenServiceError(
+          'TOKEN_UNREADABLE',
+          'The stored sign-in of the connected mailbox cannot be opened with the configured GRAPH_MAIL_KEY.',
+          'Set the key it was saved with, or connect the mailbox again.',
+        );
+      }
+      throw error;
+    }
+    const url = this.tokenUrl(context);
+    const auth = await this.credentialParams(configId, context, url);
+    const scope = connection.scope || this.options.defaultDelegatedScope || 'offline_access User.Read Mail.Send';
+    this.count(configId);
+    let answer: TokenAnswer;
+    try {
+      answer = await postTokenRequest(
+        url,
+        { grant_type: 'refresh_token', client_id: config.clientId, refresh_token: refreshToken, scope, ...auth },
+        { fetch: this.fetch, timeoutMs: this.options.timeoutMs ?? 30_000, diagnosis: { mode: 'delegated' } },
+      );
+    } catch (error) {
+      if (error instanceof TokenRequestError && error.oauthError === 'invalid_grant') {
+        // One attempt, then the admin has to reconnect: no loop against a revoked grant.
+        await this.options.store.updateConnection(configId, { expectVersion: connection.tokenVersion, state: 'needs-reconnect', reason: error.message });
+        this.invalidate(configId);
+        this.options.logger?.warn('graph-mail: the refresh token was refused; the mailbox must be connected again', { code: error.code });
+      }
+      throw error;
+    }
+    const info = this.infoOf(answer);
+    const saved = await this.options.store.updateConnection(configId, {
+      expectVersion: connection.tokenVersion,
+      // Rotation: the new refresh token replaces the old one in the same write.
+      ...(answer.refresh_token ? { refreshToken: this.options.sealer.seal(answer.refresh_token, sealedAt.refreshToken(configId)) } : {}),
+      ...(info.scopes.length ? { grantedPermissions: info.scopes } : {}),
+    });
+    if (!saved) {
+      // A disconnect, a new sign-in or another instance came first: start again from what is stored now.
+      const fresh = await this.options.config.tokenContext(configId);
+      if (!fresh || !retryOnRace) throw notConnected();
+      if (fresh.config.mode !== 'delegated') return this.getAccessToken(configId);
+      this.checkConnected(fresh);
+      return this.refresh(configId, fresh, false);
+    }
+    this.remember(configId, context.stamp, info, answer);
+    return info;
+  }
+
+  private infoOf(answer: TokenAnswer): AccessTokenInfo {
+    const fromToken = permissionsOfToken(answer.access_token);
+    return { accessToken: answer.access_token, scopes: fromToken.length ? fromToken : permissionsOfScope(answer.scope) };
+  }
+
+  private remember(configId: string, stamp: string, info: AccessTokenInfo, answer: Pick<TokenAnswer, 'expires_in'>): void {
+    const seconds = Number(answer.expires_in);
+    const lifetime = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 3_600_000;
+    this.cache.set(configId, { stamp, info, expiresAt: this.now() + lifetime });
+  }
+
+  private async stillCurrent(configId: string, context: TokenContext): Promise<boolean> {
+    const now = await this.options.config.tokenContext(configId);
+    return now?.stamp === context.stamp;
+  }
+
+  /**
+   * Stores a finished delegated sign-in: the refresh token sealed, the account, the granted scopes;
+   * the connection becomes `connected` (which locks the settings) and the access token is cached.
+   * Refused when the settings changed while the admin was signing in.
+   */
+  async saveDelegatedGrant(configId: string, grant: DelegatedGrantInput): Promise<void> {
+    const context = await this.options.config.tokenContext(configId);
+    if (!context) throw notConfigured();
+    const { config } = context;
+    if (config.mode !== 'delegated' || config.cloud !== grant.cloud || config.tenantId.toLowerCase() !== grant.tenantId.toLowerCase() || config.clientId.toLowerCase() !== grant.clientId.toLowerCase()) {
+      throw new TokenServiceError(
+        'CONFIG_CHANGED',
+        'The settings changed while the mailbox was signing in.',
+        'Save the settings, then choose "Connect" again.',
+      );
+    }
+    await this.options.store.setConnection(
+      configId,
+      {
+        state: 'connected',
+        account: grant.account,
+        connectedAt: new Date(this.now()).toISOString(),
+        grantedPermissions: grant.scopes,
+        scope: grant.requestedScope,
+        refreshToken: this.options.sealer.seal(grant.refreshToken, sealedAt.refreshToken(configId)),
+      },
+      { actor: `sign-in:${grant.account}`, action: 'connect', fields: ['connection'] },
+    );
+    const after = await this.options.config.tokenContext(configId);
+    this.cache.delete(configId);
+    if (after && grant.expiresAt > this.now()) {
+      this.cache.set(configId, { stamp: after.stamp, info: { accessToken: grant.accessToken, scopes: grant.scopes }, expiresAt: grant.expiresAt });
+    }
+  }
+
+  /** Client authentication parameters for the connect flow's code redemption. */
+  clientAuth(configId: string): (tokenEndpoint: string) => Promise<Record<string, string>> {
+    return async (tokenEndpoint) => {
+      const context = await this.options.config.tokenContext(configId);
+      if (!context) throw notConfigured();
+      return this.credentialParams(configId, context, tokenEndpoint);
+    };
+  }
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item, index) => item === b[index]);
