@@ -541,11 +541,11 @@ export class Outbox {
         )
         .run(status, attempts, windowStart, nextAt, terminal ? now : null, now - row.created_at, error ? JSON.stringify(error) : null, now, row.seq);
     })();
-    this.emitRow(row.id);
     if (status === 'sent' && row.attachments_json !== '[]') {
-      // Nothing needs the files once Graph has the message.
+      // Nothing needs the files once Graph has the message; gone before anyone hears it was sent.
       await removeAttachments(this.options.dataDir, row.id).catch(() => undefined);
     }
+    this.emitRow(row.id);
   }
 
   /** Deletes attachment folders whose row never got committed (a crash during enqueue). */
