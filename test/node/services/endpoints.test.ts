@@ -237,7 +237,7 @@ describe('validateEndpoints', () => {
     const unknown = issues.find((issue) => issue.key === 'endpoint.unknownPlaceholder');
     assert.deepEqual(unknown?.params.placeholder, '{UPN}');
     assert.equal(unknown?.params.allowed, '{UserPrincipalName}, {UserPrincipalId}');
-    assert.equal(unknown?.params.template, 'User Endpoint');
+    assert.equal(unknown?.params.template, 'User endpoint');
     const misplaced = issues.find((issue) => issue.key === 'endpoint.placeholderNotAllowed');
     assert.equal(misplaced?.name, 'draftSendEndpoint');
     assert.equal(misplaced?.params.placeholder, '{TenantId}');
@@ -420,8 +420,8 @@ describe('English messages', () => {
       assert.ok(text.startsWith(ENDPOINT_LABELS_EN[issue.name]), text);
     }
     assert.equal(
-      formatMessage(ENDPOINT_MESSAGES_EN['endpoint.unknownPlaceholder'], { template: 'User Endpoint', placeholder: '{UPN}', allowed: '{UserPrincipalName}' }),
-      'User Endpoint uses the unknown placeholder {UPN}. Use one of: {UserPrincipalName}.',
+      formatMessage(ENDPOINT_MESSAGES_EN['endpoint.unknownPlaceholder'], { template: 'User endpoint', placeholder: '{UPN}', allowed: '{UserPrincipalName}' }),
+      'User endpoint uses the unknown placeholder {UPN}. Use one of: {UserPrincipalName}.',
     );
   });
 
@@ -612,7 +612,7 @@ describe('resolveEndpoint', () => {
     assert.deepEqual(resolveEndpoint('userEndpoint', global, values, 'global'), { ok: true, url: 'https://graph.microsoft.com/v1.0/users/mail%40contoso.com' });
     const evil = resolveEndpoint('tokenEndpoint', with_({ tokenEndpoint: 'https://login.microsoftonline.com.evil.test/{TenantId}/oauth2/v2.0/token' }), values, 'global');
     assert.equal(!evil.ok && evil.key, 'endpoint.hostNotAllowed');
-    assert.equal(!evil.ok && evil.params.template, 'Token Endpoint');
+    assert.equal(!evil.ok && evil.params.template, 'Token endpoint');
     const missing = resolveEndpoint('tokenEndpoint', global, {}, 'global');
     assert.equal(!missing.ok && missing.key, 'endpoint.valueMissing');
   });
@@ -624,7 +624,7 @@ describe('resolveEndpoint', () => {
 });
 
 describe('userLookup', () => {
-  it('uses the User Endpoint for an ordinary or guest UPN', () => {
+  it('uses the User endpoint for an ordinary or guest UPN', () => {
     assert.deepEqual(userLookup(global, 'a_b.com#EXT#@contoso.onmicrosoft.com'), {
       url: 'https://graph.microsoft.com/v1.0/users/a_b.com%23EXT%23%40contoso.onmicrosoft.com',
       viaFilter: false,
