@@ -1,0 +1,87 @@
+import { css } from 'lit';
+
+export const azureConnectButtonStyles = css`
+  :host {
+    display: block;
+    font: inherit;
+    color: var(--gm-color-text, inherit);
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  .base {
+    display: grid;
+    gap: var(--gm-spacing-small, 0.5rem);
+  }
+  .actions {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: var(--gm-spacing-small, 0.5rem);
+  }
+  button {
+    font: inherit;
+    cursor: pointer;
+    padding: var(--gm-button-padding, 0.375rem 0.875rem);
+    border: 1px solid var(--gm-button-border-color, #8a8886);
+    border-radius: var(--gm-border-radius, 4px);
+    background: var(--gm-button-background, #ffffff);
+    color: var(--gm-button-color, #1b1b1b);
+  }
+  button[part~='button'] {
+    background: var(--gm-color-primary, #0f6cbd);
+    border-color: var(--gm-color-primary, #0f6cbd);
+    color: var(--gm-color-on-primary, #ffffff);
+  }
+  button[aria-disabled='true'] {
+    cursor: not-allowed;
+    opacity: 0.6;
+  }
+  button:focus-visible {
+    outline: var(--gm-focus-ring, 2px solid #0f6cbd);
+    outline-offset: 2px;
+  }
+  .account {
+    margin: 0;
+    font-weight: 600;
+    overflow-wrap: anywhere;
+  }
+  .reason,
+  .progress-text {
+    margin: 0;
+    color: var(--gm-color-text-muted, #505050);
+    font-size: 0.925em;
+  }
+  .progress {
+    display: flex;
+    align-items: center;
+    gap: var(--gm-spacing-small, 0.5rem);
+  }
+  progress {
+    inline-size: 8rem;
+    accent-color: var(--gm-color-primary, #0f6cbd);
+  }
+  .error,
+  .warning {
+    margin: 0;
+    padding: var(--gm-spacing-small, 0.5rem);
+    border-radius: var(--gm-border-radius, 4px);
+    overflow-wrap: anywhere;
+  }
+  .error {
+    color: var(--gm-color-danger-text, #a4262c);
+    background: var(--gm-color-danger-background, #fde7e9);
+  }
+  .warning {
+    color: var(--gm-color-warning-text, #6a4b00);
+    background: var(--gm-color-warning-background, #fff4ce);
+  }
+  .live {
+    position: absolute;
+    inline-size: 1px;
+    block-size: 1px;
+    overflow: hidden;
+    clip-path: inset(50%);
+    white-space: nowrap;
+  }
+`;
