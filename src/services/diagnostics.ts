@@ -145,8 +145,8 @@ const IDENTITY_ERRORS: Readonly<Record<number, Explanation>> = {
   500011: {
     category: 'tenant',
     retryable: false,
-    message: 'The resource named in the Default Scope was not found in this tenant: the scope names another cloud\'s Graph, or a host that is not Graph.',
-    hint: 'Reset the endpoint templates to the defaults of the chosen Domain, so that Default Scope is that cloud\'s Graph followed by /.default.',
+    message: 'The resource named in the Default scope was not found in this tenant: the scope names another cloud\'s Graph, or a host that is not Graph.',
+    hint: 'Reset the endpoint templates to the defaults of the chosen Domain, so that Default scope is that cloud\'s Graph followed by /.default.',
   },
   50020: {
     category: 'tenant',
@@ -209,13 +209,13 @@ const IDENTITY_ERRORS: Readonly<Record<number, Explanation>> = {
     category: 'consent',
     retryable: false,
     message: 'The scope asked for is not valid.',
-    hint: 'Reset the Default Scope to the default of the chosen Domain (Graph followed by /.default).',
+    hint: 'Reset the Default scope to the default of the chosen Domain (Graph followed by /.default).',
   },
   1002012: {
     category: 'consent',
     retryable: false,
     message: 'The scope is not valid for an application (client credentials) sign-in, which needs a scope ending in /.default.',
-    hint: 'Reset the Default Scope to the default of the chosen Domain (Graph followed by /.default).',
+    hint: 'Reset the Default scope to the default of the chosen Domain (Graph followed by /.default).',
   },
   50105: {
     category: 'permission',
@@ -310,7 +310,7 @@ const OAUTH_ERRORS: Readonly<Record<string, Explanation>> = {
     category: 'consent',
     retryable: false,
     message: 'The scope asked for is not valid.',
-    hint: 'Reset the Default Scope to the default of the chosen Domain (Graph followed by /.default).',
+    hint: 'Reset the Default scope to the default of the chosen Domain (Graph followed by /.default).',
   },
   temporarily_unavailable: {
     category: 'network',
@@ -378,7 +378,7 @@ const GRAPH_ERRORS: Readonly<Record<string, Explanation>> = {
     category: 'credential',
     retryable: false,
     message: 'Microsoft Graph refused the access token: it has expired, or it was issued for another cloud\'s Graph.',
-    hint: 'Test again (a fresh token is requested). If it repeats, reset the Default Scope and Graph API Endpoint to the defaults of the chosen Domain.',
+    hint: 'Test again (a fresh token is requested). If it repeats, reset the Default scope and Graph API endpoint to the defaults of the chosen Domain.',
   },
   ApplicationThrottled: throttled,
   TooManyRequests: throttled,

@@ -208,15 +208,15 @@ export const TEMPLATE_RULES: Readonly<Record<EndpointName, TemplateRule>> = {
 
 /** English names of the templates, as the API Endpoints tab labels them. */
 export const ENDPOINT_LABELS_EN: Readonly<Record<EndpointName, string>> = {
-  tokenEndpoint: 'Token Endpoint',
-  authorizeEndpoint: 'Authorize Endpoint',
-  defaultScope: 'Default Scope',
-  graphEndpoint: 'Graph API Endpoint',
-  userEndpoint: 'User Endpoint',
-  userMessagesEndpoint: 'User Messages Endpoint',
-  draftSendEndpoint: 'Draft Send Endpoint',
-  draftAttachmentEndpoint: 'Draft Attachment Endpoint',
-  uploadSessionEndpoint: 'Create Upload Session Endpoint',
+  tokenEndpoint: 'Token endpoint',
+  authorizeEndpoint: 'Authorize endpoint',
+  defaultScope: 'Default scope',
+  graphEndpoint: 'Graph API endpoint',
+  userEndpoint: 'User endpoint',
+  userMessagesEndpoint: 'User messages endpoint',
+  draftSendEndpoint: 'Draft send endpoint',
+  draftAttachmentEndpoint: 'Draft attachment endpoint',
+  uploadSessionEndpoint: 'Create upload session endpoint',
 };
 
 const isRelativeKind = (kind: TemplateKind) => kind === 'graph-path' || kind === 'messages-path';
@@ -263,7 +263,7 @@ export const ENDPOINT_MESSAGES_EN: Readonly<Record<string, string>> = {
   'endpoint.mixedClouds':
     '{template} points at {host}, a host of {otherCloud}, but the Domain is {cloud}. Use {allowed}, or choose the Domain {otherCloud} and reset the templates.',
   'endpoint.scopeShape':
-    '{template} must be the Graph API Endpoint\'s origin followed by /.default, such as {example}',
+    '{template} must be the Graph API endpoint\'s origin followed by /.default, such as {example}',
   'endpoint.graphVersion': '{template} must name the API version after the host, such as {example}',
   'endpoint.valueMissing':
     '{template} needs a value for {placeholder}, and there is none. Check the configuration (Tenant ID, From address) and try again.',
@@ -552,7 +552,7 @@ function pathIssues(path: string): { key: string; params: Record<string, string>
  * Checks every template against its rule and the chosen cloud's hosts. Returns issues with translation
  * keys (see `ENDPOINT_MESSAGES_EN`); every issue carries `template` (the English label), `name` and
  * `example` (the cloud's default of that template). With cloud `sandbox` and no `sandboxOrigin` (the
- * browser may not know it), the Graph API Endpoint's origin stands in for it when it is a loopback
+ * browser may not know it), the Graph API endpoint's origin stands in for it when it is a loopback
  * origin; the server passes the real one.
  */
 export function validateEndpoints(endpoints: EndpointTemplates, cloud: CloudId, options: ValidateOptions = {}): EndpointIssue[] {
@@ -721,8 +721,8 @@ const joinPath = (base: string, path: string) => `${base.replace(/\/+$/, '')}${p
 
 /**
  * The full absolute URL of a template with its placeholders filled in, each value encoded as one path
- * segment. Relative templates are joined to the expanded Graph API Endpoint, or (draft send and draft
- * attachment) to the expanded User Messages Endpoint. Throws `TemplateExpansionError` for a missing or
+ * segment. Relative templates are joined to the expanded Graph API endpoint, or (draft send and draft
+ * attachment) to the expanded User messages endpoint. Throws `TemplateExpansionError` for a missing or
  * unusable value, or a placeholder the template may not use. The host check is separate: `checkUrl`,
  * or `resolveEndpoint` for both.
  */
@@ -761,7 +761,7 @@ export function resolveEndpoint(
 const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /**
- * The URL that finds a user by UPN. Normally the User Endpoint with both user placeholders set to the
+ * The URL that finds a user by UPN. Normally the User endpoint with both user placeholders set to the
  * UPN (Graph's `/users/{id | userPrincipalName}` takes either). A UPN that starts with `$` cannot be a
  * path segment (Graph reads `$…` as a system segment), so it is looked up with
  * `{graph}/users?$filter=userPrincipalName eq '…'` instead: the answer is then a collection

@@ -27,7 +27,7 @@ export function delegatedPermissions(config: Pick<ConnectConfig, 'useDrafts'>): 
 
 /**
  * The `scope` parameter. Bare permission names mean the global Graph (and the sandbox's own Graph);
- * a national cloud's Graph is named explicitly by the Default Scope's resource, so the token's audience
+ * a national cloud's Graph is named explicitly by the Default scope's resource, so the token's audience
  * is that cloud's Graph host.
  */
 export function scopeParameter(config: Pick<ConnectConfig, 'cloud' | 'endpoints' | 'useDrafts'>): string {

@@ -191,7 +191,7 @@ async function checkTenant(run: RunState): Promise<Outcome> {
   if (!graph.ok) return failed(endpointProblem(graph.key, graph.params));
   const url = discoveryUrlFor(token.url, config.tenantId);
   const check = checkUrl(url, config.cloud, 'login', run.hostOptions);
-  if (!check.ok) return failed(endpointProblem(check.key, { ...check.params, template: 'Token Endpoint' }));
+  if (!check.ok) return failed(endpointProblem(check.key, { ...check.params, template: 'Token endpoint' }));
 
   let response: Response;
   try {
@@ -328,11 +328,11 @@ async function checkMailbox(run: RunState): Promise<Outcome> {
     try {
       ({ url, viaFilter } = userLookup(config.endpoints, upn));
     } catch (error) {
-      if (error instanceof TemplateExpansionError) return failed(fromTemplateError(error, 'User Endpoint'));
+      if (error instanceof TemplateExpansionError) return failed(fromTemplateError(error, 'User endpoint'));
       throw error;
     }
     const check = checkUrl(url, config.cloud, 'graph', run.hostOptions);
-    if (!check.ok) return failed(endpointProblem(check.key, { ...check.params, template: 'User Endpoint' }));
+    if (!check.ok) return failed(endpointProblem(check.key, { ...check.params, template: 'User endpoint' }));
   }
   let json: Record<string, unknown>;
   let requestId: string | undefined;

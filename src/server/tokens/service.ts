@@ -115,7 +115,7 @@ export class TokenService {
     const resolved = resolveEndpoint('tokenEndpoint', config.endpoints, { TenantId: config.tenantId }, config.cloud, this.options.hostOptions);
     if (!resolved.ok) {
       const detail = formatMessage(ENDPOINT_MESSAGES_EN[resolved.key] ?? resolved.key, resolved.params);
-      throw new TokenServiceError('ENDPOINT_NOT_ALLOWED', `The Token Endpoint cannot be used: ${detail}`, 'Reset the endpoint templates to the defaults of the chosen Domain.');
+      throw new TokenServiceError('ENDPOINT_NOT_ALLOWED', `The Token endpoint cannot be used: ${detail}`, 'Reset the endpoint templates to the defaults of the chosen Domain.');
     }
     return resolved.url;
   }

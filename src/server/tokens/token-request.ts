@@ -61,7 +61,7 @@ export async function postTokenRequest(url: string, form: Record<string, string>
     throw new TokenServiceError(
       'TOKEN_ANSWER_INVALID',
       'The token endpoint answered without an access token.',
-      'Check that the Token Endpoint template points at the identity platform of the chosen Domain.',
+      'Check that the Token endpoint template points at the identity platform of the chosen Domain.',
     );
   }
   return answer as TokenAnswer;

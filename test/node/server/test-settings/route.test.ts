@@ -157,7 +157,7 @@ describe('POST /test without a reachable cloud', { timeout: 60_000 }, () => {
     const { json } = await app.test({ to: 'someone@contoso.com' }, 'config-6');
     assertShape(json);
     assert.equal(json.steps[1].error.code, 'ENDPOINT_TEMPLATE');
-    assert.match(json.steps[1].error.message, /Token Endpoint points at evil\.example/);
+    assert.match(json.steps[1].error.message, /Token endpoint points at evil\.example/);
   });
 
   it('limits tests per admin per minute with 429 and Retry-After, and frees the slot a minute later', async () => {

@@ -1,0 +1,106 @@
+// Checks on what `npm run build` produced: the one-tag bundle fits the budget a legacy page can afford,
+// runs as a classic script, and neither it nor the main ESM entry carries msal-browser.
+// `npm test` builds first and sets GRAPH_MAIL_REQUIRE_DIST, so there a missing dist/ is a failure.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import { gzipSync } from 'node:zlib';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const dist = join(root, 'dist');
+const bundlePath = join(dist, 'graph-mail-elements.bundle.js');
+const BUDGET_BYTES = 40 * 1024;
+
+/**
+ * Strings that survive minification of msal-browser (its SKU, error class names, package name,
+ * telemetry header). The first test proves each one is really in msal-browser's own build.
+ */
+const MSAL_MARKERS = ['@azure/msal', 'msal.js.browser', 'BrowserAuthError', 'InteractionRequiredAuthError', 'x-client-SKU'];
+const isMsalSpecifier = (specifier: string) => /^@azure\/msal-/.test(specifier) || /(^|\/)msal\.js$/.test(specifier);
+
+const required = Boolean(process.env.GRAPH_MAIL_REQUIRE_DIST);
+const built = existsSync(bundlePath) && existsSync(join(dist, 'index.js'));
+const skip = !built && !required ? 'dist/ is not built: run `npm run build` first (npm test does)' : false;
+
+const markersIn = (code: string) => MSAL_MARKERS.filter((marker) => code.includes(marker));
+
+/** Static `import … from`, `import "…"` and `export … from` specifiers; `import()` is left out on purpose. */
+function staticSpecifiers(code: string): string[] {
+  const found: string[] = [];
+  const patterns = [/^\s*import\s*(?:[^'"();]*?\bfrom\s*)?["']([^"']+)["']/gm, /^\s*export\s*[^'"();]*?\bfrom\s*["']([^"']+)["']/gm];
+  for (const pattern of patterns) for (const match of code.matchAll(pattern)) found.push(match[1]);
+  return found;
+}
+
+/** Every file an ESM entry loads before it runs (its static graph inside dist/), and the packages it imports. */
+function staticGraph(entry: string): { files: Map<string, string>; packages: Set<string> } {
+  const files = new Map<string, string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    assert.ok(existsSync(file), `${relative(root, file)} is imported by the build but missing`);
+    const code = readFileSync(file, 'utf8');
+    files.set(file, code);
+    for (const specifier of staticSpecifiers(code)) {
+      if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
+      else packages.add(specifier);
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
+
+describe('build output', { skip }, () => {
+  it('finds dist/ built', () => {
+    assert.ok(built, `dist/ is missing ${existsSync(bundlePath) ? 'index.js' : 'graph-mail-elements.bundle.js'}: run npm run build`);
+  });
+
+  it('searches for markers that really are in msal-browser', (t) => {
+    const own = join(root, 'node_modules', '@azure', 'msal-browser', 'lib', 'msal-browser.min.js');
+    if (!existsSync(own)) return t.skip('@azure/msal-browser is not installed (dev dependency)');
+    const code = readFileSync(own, 'utf8');
+    assert.deepEqual(markersIn(code), MSAL_MARKERS, 'every marker must occur in msal-browser, or it proves nothing');
+  });
+
+  it('keeps the one-tag bundle within 40 kB min+gzip', (t) => {
+    const code = readFileSync(bundlePath);
+    const gzipped = gzipSync(code, { level: 9 }).length;
+    const kB = (bytes: number) => (bytes / 1024).toFixed(2);
+    t.diagnostic(`graph-mail-elements.bundle.js: ${kB(code.length)} kB minified, ${kB(gzipped)} kB min+gzip (budget ${kB(BUDGET_BYTES)} kB)`);
+    assert.ok(
+      gzipped <= BUDGET_BYTES,
+      `the bundle is ${kB(gzipped)} kB min+gzip, over the ${kB(BUDGET_BYTES)} kB budget: look for a large dependency or text that belongs on the server`,
+    );
+  });
+
+  it('runs the bundle as a classic script: no import, export, import.meta or chunk to fetch', () => {
+    const code = readFileSync(bundlePath, 'utf8');
+    // Compiling as a script (not a module) rejects import/export declarations and import.meta.
+    assert.doesNotThrow(() => new Script(code, { filename: 'graph-mail-elements.bundle.js' }));
+    assert.doesNotMatch(code, /\bimport\s*\(/, 'a dynamic import() would fetch a chunk that a legacy page does not have');
+    assert.ok(existsSync(`${bundlePath}.map`), 'the bundle ships its source map');
+  });
+
+  it('inlines Lit in the bundle and leaves it to the host in the ESM build', () => {
+    // Lit registers its version on this global; it is present exactly where Lit's code is.
+    assert.match(readFileSync(bundlePath, 'utf8'), /litHtmlVersions/);
+    const { files, packages } = staticGraph(join(dist, 'define.js'));
+    assert.ok(packages.has('lit') || [...packages].some((p) => p.startsWith('lit/')), `lit is imported, not bundled (imports: ${[...packages].join(', ')})`);
+    for (const [file, code] of files) assert.doesNotMatch(code, /litHtmlVersions/, `${relative(root, file)} contains a copy of Lit`);
+  });
+
+  it('keeps msal-browser out of the bundle', () => {
+    assert.deepEqual(markersIn(readFileSync(bundlePath, 'utf8')), [], 'msal-browser code found in graph-mail-elements.bundle.js');
+  });
+
+  for (const entry of ['index.js', 'define.js']) {
+    it(`keeps msal-browser out of the static imports of dist/${entry}`, () => {
+      const { files, packages } = staticGraph(join(dist, entry));
+      const msalImports = [...packages, ...[...files.keys()].map((f) => relative(dist, f))].filter(isMsalSpecifier);
+      assert.deepEqual(msalImports, [], `dist/${entry} loads msal-browser before anything asks for it; import it lazily`);
+    });
+  }
+});
