@@ -1,0 +1,120 @@
+/**
+ * The demo as a user starts it (`npm start`: src/demo/start.ts), on free ports with a fresh data folder,
+ * and Chromium driven by playwright-core. Each suite starts its own demo; nothing is shared between files.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+
+/** A port whose next three neighbours are free too (the sandbox and the cross-origin page use them). */
+export async function freePortBlock(size = 4): Promise<number> {
+  const isFree = (port: number) =>
+    new Promise<boolean>((resolveFree) => {
+      const server = createServer();
+      server.once('error', () => resolveFree(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    let free = true;
+    for (let offset = 0; offset < size && free; offset += 1) free = await isFree(base + offset);
+    if (free) return base;
+  }
+  throw new Error(`no block of ${size} free ports`);
+}
+
+export interface Demo {
+  port: number;
+  url: string;
+  sandboxUrl: string;
+  dataDir: string;
+  output(): string;
+  /** Stops the server (SIGTERM, or SIGKILL to simulate a crash); the sandbox stays when it was given. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface DemoOptions {
+  port?: number;
+  dataDir?: string;
+  env?: Record<string, string>;
+}
+
+/** Starts `src/demo/start.ts` and waits until it prints that it is ready and `/api/mail/config` answers. */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const port = options.port ?? (await freePortBlock());
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'graph-mail-e2e-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/demo/start.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), GRAPH_MAIL_DATA_DIR: dataDir, NODE_ENV: 'development', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: false,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the demo exited (${child.exitCode}):\n${output}`);
+    try {
+      const response = await fetch(`${url}/api/mail/config`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the demo did not answer within 180 s:\n${output}`);
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+  }
+  return {
+    port,
+    url,
+    sandboxUrl: options.env?.SANDBOX_URL ?? `http://127.0.0.1:${port + 1}`,
+    dataDir,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      if (!options.dataDir && signal !== 'SIGKILL') rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROME_PATH || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A page whose console errors and uncaught exceptions are collected, so a test can assert there were none. */
+export async function openPage(browser: Browser, url: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  await page.goto(url);
+  return { context, page, errors };
+}
