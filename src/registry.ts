@@ -30,4 +30,18 @@ export function defineAll(names: Partial<Record<DefaultTag, string>> = {}): void
   }
 }
 
+/**
+ * Registers the elements, like `defineAll`, under the names given (a name per default tag) or, given one
+ * tag name as a string, `<email-config-form>` under that name with what it renders under theirs.
+ *
+ * @example
+ * define(); // the four default tags
+ * define({ 'email-config-form': 'acme-mail-form', 'azure-connect-button': 'acme-connect' });
+ * define('acme-mail-form'); // the form only (and the button and editor it renders)
+ */
+export function define(names: Partial<Record<DefaultTag, string>> | string = {}): void {
+  if (typeof names === 'string') EmailConfigForm.define(names);
+  else defineAll(names);
+}
+
 export { AzureConnectButton, EmailConfigForm, EndpointTemplateEditor, NotificationLog };

@@ -5,8 +5,7 @@ import type { ConfigView, ConnectMessage, ConnectStatus, ConnectionView, EmailBa
 import { BackendError, ConflictError, NetworkError, UnauthorizedError, UpstreamFailure, isAbort } from '../../services/errors.js';
 import { azureConnectButtonStyles } from './azure-connect-button.styles.js';
 import { azureConnectButtonStrings, type AzureConnectButtonStringKey } from './azure-connect-button.strings.js';
-import { PLUMBING } from './plumbing.js';
-import { defaultAdapterFor } from '../shared/index.js';
+import { PLUMBING, defaultAdapterFor } from '../shared/index.js';
 
 /** What the button is doing, as a host may read it (`status`) and style it (`:state(...)`). */
 export type ConnectButtonStatus = 'loading' | 'unavailable' | 'idle' | 'connecting' | 'connected' | 'needs-reconnect' | 'error';

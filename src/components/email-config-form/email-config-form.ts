@@ -35,8 +35,7 @@ import { EndpointTemplateEditor } from '../endpoint-template-editor/endpoint-tem
 import { emailConfigFormStyles } from './email-config-form.styles.js';
 import { emailConfigFormStrings, type EmailConfigFormStringKey } from './email-config-form.strings.js';
 import { permissionRows, usesDrafts } from './permissions.js';
-import { PLUMBING } from '../azure-connect-button/plumbing.js';
-import { defaultAdapterFor, defineElement, ensureDefined } from '../shared/index.js';
+import { PLUMBING, defaultAdapterFor, defineElement, ensureDefined } from '../shared/index.js';
 
 /** A sending method the host adds (SMTP, say); its fields go into the slot `method-<value>`. */
 export interface HostMethod {

@@ -1,6 +1,6 @@
 /** German text of `<azure-connect-button>`: the keys of `azure-connect-button.strings.ts`. */
 import type { AzureConnectButtonStringKey } from '../../components/azure-connect-button/azure-connect-button.strings.js';
-import { registerStrings } from '../../components/shared/index.js';
+import { registerStrings } from '../../components/shared/strings.js';
 
 export const azureConnectButtonDe: Record<AzureConnectButtonStringKey, string> = {
   'connect.connect': 'Azure-E-Mail verbinden',

@@ -1,6 +1,6 @@
 /** German text of `<email-config-form>`: the keys of `email-config-form.strings.ts`, validation messages included. */
 import type { EmailConfigFormStringKey } from '../../components/email-config-form/email-config-form.strings.js';
-import { registerStrings } from '../../components/shared/index.js';
+import { registerStrings } from '../../components/shared/strings.js';
 
 export const emailConfigFormDe: Record<EmailConfigFormStringKey, string> = {
   'field.required': '{field} ist erforderlich.',

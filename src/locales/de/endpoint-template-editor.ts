@@ -3,7 +3,7 @@
  * the shared validation messages (`endpoint.*`) of `services/endpoints.ts`.
  */
 import type { EndpointTemplateEditorStringKey } from '../../components/endpoint-template-editor/endpoint-template-editor.strings.js';
-import { registerStrings } from '../../components/shared/index.js';
+import { registerStrings } from '../../components/shared/strings.js';
 
 export const endpointTemplateEditorDe: Record<EndpointTemplateEditorStringKey, string> & Record<string, string> = {
   'label.tokenEndpoint': 'Token-Endpunkt',

@@ -1,5 +1,5 @@
 /** German text of `<notification-log>` (keys as in `notification-log.strings.ts`). */
-import { registerStrings } from '../../components/shared/index.js';
+import { registerStrings } from '../../components/shared/strings.js';
 import type { NotificationLogStringKey } from '../../components/notification-log/notification-log.strings.js';
 
 export const notificationLogDe: Record<NotificationLogStringKey, string> = {

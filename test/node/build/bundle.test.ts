@@ -3,7 +3,7 @@
 // `npm test` builds first and sets GRAPH_MAIL_REQUIRE_DIST, so there a missing dist/ is a failure.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
@@ -104,6 +104,22 @@ describe('build output', { skip }, () => {
 
   it('keeps msal-browser out of the bundle', () => {
     assert.deepEqual(markersIn(readFileSync(bundlePath, 'utf8')), [], 'msal-browser code found in graph-mail-elements.bundle.js');
+  });
+
+  it('builds each locale entry with all its tables, loadable without an import map', () => {
+    const sources = join(root, 'src', 'locales');
+    const locales = readdirSync(sources, { withFileTypes: true }).filter((item) => item.isDirectory() && existsSync(join(sources, item.name, 'index.ts')));
+    assert.ok(locales.length > 0, 'no locale in src/locales');
+    for (const { name } of locales) {
+      const entry = join(dist, 'locales', `${name}.js`);
+      const { files, packages } = staticGraph(entry);
+      // A bare import (lit) would need an import map; a page with only the one-tag bundle has none.
+      assert.deepEqual([...packages], [], `dist/locales/${name}.js imports packages`);
+      const tables = readdirSync(join(sources, name)).filter((file) => file.endsWith('.ts') && file !== 'index.ts');
+      const calls = readFileSync(entry, 'utf8').match(new RegExp(`registerStrings\\(\\s*["']${name}["']`, 'g')) ?? [];
+      assert.equal(calls.length, tables.length, `dist/locales/${name}.js registers ${calls.length} of ${tables.length} tables (were they tree-shaken?)`);
+      for (const [file, code] of files) assert.doesNotMatch(code, /litHtmlVersions/, `${relative(root, file)} carries Lit`);
+    }
   });
 
   for (const entry of ['index.js', 'define.js']) {
