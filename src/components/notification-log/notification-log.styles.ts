@@ -205,6 +205,24 @@ export const notificationLogStyles = css`
     background: var(--gm-color-warning-background, #fff4ce);
     padding: 0.5rem;
   }
+  .chart {
+    margin: 0 0 var(--gm-spacing-small, 0.5rem);
+    display: flex;
+    gap: var(--gm-spacing-small, 0.5rem);
+    align-items: end;
+  }
+  .chart .sent {
+    fill: var(--gm-color-success-text, #0e5c0e);
+  }
+  .chart .failed {
+    fill: var(--gm-color-danger-text, #a4262c);
+  }
+  .chart figcaption {
+    font-size: 0.8125em;
+  }
+  .cell {
+    unicode-bidi: isolate;
+  }
   .sr-only {
     position: absolute;
     width: 1px;

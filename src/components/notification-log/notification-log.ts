@@ -1,4 +1,4 @@
-import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { LitElement, html, nothing, svg, type PropertyValues, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
@@ -28,7 +28,13 @@ const OVERSCAN = 8;
 /** Row height before the first row is measured (px). */
 const DEFAULT_ROW_HEIGHT = 36;
 
-const cut = (text: string, max = MAX_TEXT): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+/** Bidirectional controls (U+202A–E, U+2066–9) in untrusted text could reorder what an operator reads. */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+const cut = (text: string, max = MAX_TEXT): string => {
+  const shown = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return shown.replace(BIDI_CONTROLS, '\ufffd');
+};
+const DAY_MS = 86_400_000;
 const emptyCounts = (): LogCounts => ({ queued: 0, sending: 0, sent: 0, failed: 0, unknown: 0 });
 
 /**
@@ -364,8 +370,10 @@ export class NotificationLog extends LitElement {
     const event = new CustomEvent<LogExportDetail>('gm-export', { detail: { query }, bubbles: true, composed: true, cancelable: true });
     if (!this.dispatchEvent(event)) return;
     try {
-      const blob = await backend.downloadLogCsv(query);
-      const url = URL.createObjectURL(blob);
+      // A plain link where the adapter can offer one (cookies suffice); a fetch download where it
+      // authenticates with a token, which a link cannot carry.
+      const direct = backend.logCsvUrl(query);
+      const url = direct ?? URL.createObjectURL(await backend.downloadLogCsv(query));
       const link = document.createElement('a');
       link.href = url;
       link.download = `notification-log-${new Date().toISOString().slice(0, 10)}.csv`;
@@ -373,7 +381,7 @@ export class NotificationLog extends LitElement {
       this.renderRoot.appendChild(link);
       link.click();
       link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      if (!direct) setTimeout(() => URL.revokeObjectURL(url), 10_000);
     } catch (error) {
       this.notice = this.term('log.export.failed', { message: error instanceof Error ? error.message : String(error) });
     }
@@ -394,6 +402,12 @@ export class NotificationLog extends LitElement {
     return new Intl.DateTimeFormat(this.localize.lang, { dateStyle: 'short', timeStyle: 'medium' }).format(date);
   }
 
+  private exactTime(iso: string): string {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return iso;
+    return new Intl.DateTimeFormat(this.localize.lang, { dateStyle: 'full', timeStyle: 'long' }).format(date);
+  }
+
   private duration(ms: number): string {
     return ms >= 10_000 ? this.term('log.seconds', { s: Math.round(ms / 100) / 10 }) : this.term('log.ms', { ms: Math.round(ms) });
   }
@@ -410,7 +424,7 @@ export class NotificationLog extends LitElement {
   protected override render(): TemplateResult {
     if (!this.backend) return html`<p class="message" part="message">${this.term('log.noAdapter')}</p>`;
     return html`
-      ${this.renderToolbar()}
+      ${this.renderToolbar()} ${this.renderChart()}
       <div class="table" part="table" role="table" aria-label=${this.term('log.title')} aria-rowcount=${this.total + 1} aria-busy=${this.phase === 'loading' ? 'true' : 'false'}>
         <div role="rowgroup">
           <div class="head" part="header" role="row" aria-rowindex="1">
@@ -432,6 +446,39 @@ export class NotificationLog extends LitElement {
       ${this.renderDetail()}
       <p class="sr-only" role="status">${this.notice}</p>
     `;
+  }
+
+  /** Sent and failed per day over the loaded rows: a glance at whether mail stopped, and when. */
+  private renderChart(): TemplateResult | typeof nothing {
+    const days = new Map<number, { sent: number; failed: number }>();
+    for (const item of this.items) {
+      if (item.status !== 'sent' && item.status !== 'failed') continue;
+      const at = Date.parse(item.createdAt);
+      if (Number.isNaN(at)) continue;
+      const day = Math.floor(at / DAY_MS) * DAY_MS;
+      const counts = days.get(day) ?? { sent: 0, failed: 0 };
+      counts[item.status] += 1;
+      days.set(day, counts);
+    }
+    if (days.size === 0) return nothing;
+    const series = [...days.entries()].sort((a, b) => a[0] - b[0]).slice(-31);
+    const most = Math.max(...series.map(([, c]) => c.sent + c.failed));
+    const width = 8;
+    const gap = 2;
+    const height = 40;
+    const format = new Intl.DateTimeFormat(this.localize.lang, { dateStyle: 'medium', timeZone: 'UTC' });
+    const summary = series.map(([day, c]) => this.term('log.chart.day', { day: format.format(day), sent: c.sent, failed: c.failed })).join('; ');
+    return html`<figure class="chart" part="chart">
+      <svg role="img" aria-label=${this.term('log.chart.label', { summary })} width=${series.length * (width + gap)} height=${height} viewBox="0 0 ${series.length * (width + gap)} ${height}">
+        ${series.map(([, c], i) => {
+          const sent = (c.sent / most) * height;
+          const failed = (c.failed / most) * height;
+          return svg`<rect class="sent" x=${i * (width + gap)} y=${height - sent - failed} width=${width} height=${sent}></rect>
+            <rect class="failed" x=${i * (width + gap)} y=${height - failed} width=${width} height=${failed}></rect>`;
+        })}
+      </svg>
+      <figcaption class="muted">${this.term('log.chart.caption')}</figcaption>
+    </figure>`;
   }
 
   private renderToolbar(): TemplateResult {
@@ -511,7 +558,7 @@ export class NotificationLog extends LitElement {
       @click=${() => this.openDetail(entry.id)}
       @keydown=${(event: KeyboardEvent) => this.onRowKey(event, entry.id)}
     >
-      <span class="cell" role="cell">${this.time(entry.createdAt)}</span>
+      <span class="cell" role="cell" title=${this.exactTime(entry.createdAt)}>${this.time(entry.createdAt)}</span>
       <span class="cell" role="cell" title=${cut(recipients, 1000)}>${cut(recipients)}</span>
       <span class="cell" role="cell" title=${cut(entry.subject, 1000)}>${cut(entry.subject)}${entry.source === 'test' ? html` <span class="muted">(${this.term('log.source.test')})</span>` : nothing}</span>
       <span class="cell" role="cell"><span class="badge ${entry.status}" part="status">${this.statusLabel(entry.status)}</span></span>

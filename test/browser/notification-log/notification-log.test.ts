@@ -203,6 +203,29 @@ describe('<notification-log>', () => {
     expect(subject.textContent).to.contain('<img src=x');
   });
 
+  it('neutralises bidirectional overrides, and shows the exact time on hover', async () => {
+    const element = await mount(new MemoryAdapter({ logRows: [entry('1', { subject: 'invoice\u202Efdp.exe' })] }));
+    const cells = rows(element)[0].querySelectorAll<HTMLElement>('[role="cell"]');
+    expect(cells[2].textContent).not.to.contain('\u202E');
+    expect(cells[2].textContent).to.contain('invoice\uFFFDfdp.exe');
+    expect(cells[0].title).to.contain('2026');
+  });
+
+  it('labels the search box "Search" and draws sent and failed per day with a text alternative', async () => {
+    const day1 = '2026-11-20T10:00:00.000Z';
+    const day2 = '2026-11-21T10:00:00.000Z';
+    const element = await mount(
+      new MemoryAdapter({ logRows: [entry('1', { createdAt: day1 }), entry('2', { createdAt: day1, status: 'failed' }), entry('3', { createdAt: day2 })] }),
+    );
+    const search = element.shadowRoot!.querySelector<HTMLInputElement>('input[type="search"]')!;
+    expect(search.labels![0].textContent!.trim()).to.equal('Search');
+    const chart = element.shadowRoot!.querySelector('svg[role="img"]')!;
+    expect(chart.querySelectorAll('rect.sent')).to.have.length(2);
+    expect(chart.getAttribute('aria-label')).to.contain('1 sent, 1 failed');
+    expect(chart.getAttribute('aria-label')).to.contain('1 sent, 0 failed');
+    await expect(element).to.be.accessible();
+  });
+
   it('shows an error state with a way to try again when the server does not answer', async () => {
     const adapter = new MemoryAdapter({ logRows: [entry('1')] });
     adapter.failNext('queryLog', 'network');
