@@ -530,6 +530,12 @@ export class Outbox {
       error = outcome.error;
     }
     const terminal = status !== 'queued';
+    if (status === 'sent' && row.attachments_json !== '[]') {
+      // Graph has the message, so nothing needs the files; they go before the row says 'sent', so no
+      // reader of the log (a poller, the live feed) sees a sent message whose files still linger. A
+      // crash right here leaves the row 'sending', which reconciliation resolves without the files.
+      await removeAttachments(this.options.dataDir, row.id).catch(() => undefined);
+    }
     this.db.transaction(() => {
       this.db
         .prepare('INSERT INTO mail_attempts (message_seq, at, outcome, http_status, request_id, client_request_id, error_json, ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
@@ -541,10 +547,6 @@ export class Outbox {
         )
         .run(status, attempts, windowStart, nextAt, terminal ? now : null, now - row.created_at, error ? JSON.stringify(error) : null, now, row.seq);
     })();
-    if (status === 'sent' && row.attachments_json !== '[]') {
-      // Nothing needs the files once Graph has the message; gone before anyone hears it was sent.
-      await removeAttachments(this.options.dataDir, row.id).catch(() => undefined);
-    }
     this.emitRow(row.id);
   }
 
