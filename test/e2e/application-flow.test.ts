@@ -75,6 +75,33 @@ describe('application method, large attachments and common mistakes', () => {
     await form().getByText('The test failed at the step "Tenant found".').waitFor();
   });
 
+  it('a tenant of another national cloud fails at the tenant step, naming the cloud to choose', async () => {
+    const app = seed.apps[0];
+    await configure({ tenantId: app.tenantId, clientId: app.clientId, secret: app.secrets[0].value });
+    // The sandbox answers discovery as the US Government cloud would for this tenant: the admin chose
+    // the wrong Domain.
+    await fetch(`${demo.sandboxUrl}/sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        match: { method: 'GET', path: '/v2\\.0/\\.well-known/openid-configuration$' },
+        status: 200,
+        times: 1,
+        body: {
+          issuer: `https://login.microsoftonline.us/${app.tenantId}/v2.0`,
+          token_endpoint: `https://login.microsoftonline.us/${app.tenantId}/oauth2/v2.0/token`,
+          tenant_region_scope: 'USGov',
+          cloud_instance_name: 'microsoftonline.us',
+          msgraph_host: 'graph.microsoft.us',
+        },
+      }),
+    });
+    await runTest();
+    await form().getByText('The test failed at the step "Tenant found".').waitFor({ timeout: 30_000 });
+    await form().locator('[part="test-steps"]').getByText(/US Government \(GCC High\)/).first().waitFor();
+    await fetch(`${demo.sandboxUrl}/sandbox/faults`, { method: 'DELETE' });
+  });
+
   it('an app without admin consent fails at the permissions step, naming what is missing', async () => {
     const app = seed.apps.find((a) => /no consent/i.test(a.displayName))!;
     await configure({ tenantId: app.tenantId, clientId: app.clientId, secret: app.secrets[0].value });
