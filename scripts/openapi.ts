@@ -292,6 +292,18 @@ export function buildDocument(): Json {
           responses: { 202: ok('Queued', 'queued'), 400: problem('invalid message'), 401: problem('missing or wrong service token'), 413: problem('too large') },
         },
       },
+      '/assistant/restrict-app': {
+        get: {
+          summary: 'Exchange Online PowerShell that limits an application-mode app to its sender mailbox (RBAC for Applications)',
+          responses: {
+            200: {
+              description: 'the script and the warnings that decide whether it works',
+              content: { 'application/json': { schema: obj({ script: str(), warnings: { type: 'array', items: str() }, roles: { type: 'array', items: str() }, mailbox: str(), clientId: str() }, ['script', 'warnings', 'roles', 'mailbox', 'clientId']) } },
+            },
+            409: problem('not application mode, or the client id or From address is not saved'),
+          },
+        },
+      },
       '/health': { get: { summary: 'Whether sending works', responses: { 200: ok('HealthView'), 503: ok('HealthView', 'sending does not work') } } },
     },
     components: {

@@ -34,6 +34,7 @@ import { SqliteStore } from './store/sqlite-store.js';
 import { CORE_MIGRATIONS } from './store/migrations.js';
 import { DEFAULT_CONFIG_ID, type GraphMailStore } from './store/types.js';
 import { mountTestRoute, type TestSettings } from './test-settings/index.js';
+import { mountAssistantRoutes } from './assistant/index.js';
 import { TokenService } from './tokens/service.js';
 
 export const DEFAULT_BASE_PATH = '/api/mail';
@@ -241,6 +242,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     },
   });
   if (mail) mail.mount(api, deps);
+  mountAssistantRoutes(api, { effectiveConfig: () => config.effective(configId), useDrafts: options.useDrafts ?? true });
   mountTestRoute(api, {
     tokens: { getAccessToken: (request) => tokens.getAccessToken(configId, request) },
     getConfigState: async () => {

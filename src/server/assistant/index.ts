@@ -1,0 +1,37 @@
+/**
+ * The administrator's assistant: help beyond the settings themselves. `GET /assistant/restrict-app`
+ * answers the Exchange Online PowerShell that limits an application-mode app to its sender mailbox.
+ */
+import type { Hono } from 'hono';
+import type { MailConfig } from '../mail/types.js';
+import { RestrictAppInputError, restrictAppScript } from './restrict-app.js';
+
+export { restrictAppScript, psQuote, RestrictAppInputError, type RestrictAppInput, type RestrictAppScript } from './restrict-app.js';
+
+export interface AssistantDeps {
+  /** The configuration in effect, or null while nothing usable is saved. */
+  effectiveConfig(): Promise<MailConfig | null>;
+  useDrafts: boolean;
+}
+
+const problem = (status: number, title: string, detail: string, errors?: Array<{ path: string; message: string }>) =>
+  new Response(JSON.stringify({ type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) }), {
+    status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+  });
+
+export function mountAssistantRoutes(router: Hono<any>, deps: AssistantDeps): void {
+  router.get('/assistant/restrict-app', async (c) => {
+    const config = await deps.effectiveConfig();
+    if (!config || config.mode !== 'application') {
+      return problem(409, 'Application mode only', 'Restricting the app applies to Exchange Online (application): a signed-in mailbox already sends only as itself.');
+    }
+    try {
+      const result = restrictAppScript({ clientId: config.clientId, mailbox: config.fromAddress, appName: config.fromName || undefined, useDrafts: deps.useDrafts });
+      return c.json({ ...result, mailbox: config.fromAddress, clientId: config.clientId }, 200, { 'cache-control': 'no-store' });
+    } catch (error) {
+      if (error instanceof RestrictAppInputError) return problem(409, 'Settings incomplete', error.message, [{ path: error.path, message: error.message }]);
+      throw error;
+    }
+  });
+}

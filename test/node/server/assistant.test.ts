@@ -1,0 +1,68 @@
+// The assistant's "restrict the app to its sender mailbox": the PowerShell it writes (pure), and the
+// route that writes it from the saved configuration, over a real socket and SQLite.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { RestrictAppInputError, psQuote, restrictAppScript } from '../../../src/server/assistant/index.js';
+import { appConfig, startTestServer, type TestServer } from './helpers/server.js';
+
+const CLIENT_ID = '1f9cc666-14df-40c7-a87e-393e20dcc061';
+
+describe('restrictAppScript', () => {
+  it('scopes the app roles to exactly the sender mailbox and checks the result', () => {
+    const { script, roles, warnings } = restrictAppScript({ clientId: CLIENT_ID, mailbox: 'payroll@contoso.com', appName: 'Timesheets', useDrafts: true });
+    assert.deepEqual(roles, ['Application Mail.Send', 'Application Mail.ReadWrite']);
+    assert.match(script, /New-ServicePrincipal -AppId \$appId -ObjectId \$objectId/);
+    assert.match(script, new RegExp(`\\$appId = '${CLIENT_ID}'`));
+    assert.match(script, /New-ManagementScope -Name 'Timesheets - payroll@contoso.com' -RecipientRestrictionFilter "PrimarySmtpAddress -eq 'payroll@contoso.com'"/);
+    assert.equal(script.match(/New-ManagementRoleAssignment -App \$appId -Role '[^']+' -CustomResourceScope 'Timesheets - payroll@contoso.com'/g)?.length, 2);
+    assert.match(script, /Test-ServicePrincipalAuthorization -Identity \$appId -Resource 'payroll@contoso.com'/);
+    assert.ok(warnings.some((w) => /tenant-wide/.test(w) && /Mail\.Send and Mail\.ReadWrite/.test(w)));
+    assert.ok(warnings.some((w) => /30 minutes to 2 hours/.test(w)));
+  });
+
+  it('scopes Mail.Send alone when no drafts are used', () => {
+    const { script, roles } = restrictAppScript({ clientId: CLIENT_ID, mailbox: 'a@contoso.com', useDrafts: false });
+    assert.deepEqual(roles, ['Application Mail.Send']);
+    assert.doesNotMatch(script, /Mail\.ReadWrite/);
+  });
+
+  it('quotes what it embeds, so an odd name cannot break out of a string', () => {
+    assert.equal(psQuote("O'Brien"), "'O''Brien'");
+    const { script } = restrictAppScript({ clientId: CLIENT_ID, mailbox: "o'brien@contoso.com", appName: "x'; Remove-Mailbox -Identity *; '", useDrafts: false });
+    assert.doesNotMatch(script, /Remove-Mailbox -Identity \*;/);
+    assert.match(script, /PrimarySmtpAddress -eq 'o''brien@contoso.com'/);
+  });
+
+  it('refuses what it cannot name, saying which setting to save', () => {
+    assert.throws(() => restrictAppScript({ clientId: 'not-a-guid', mailbox: 'a@contoso.com', useDrafts: false }), (error: unknown) => error instanceof RestrictAppInputError && error.path === 'clientId');
+    assert.throws(() => restrictAppScript({ clientId: CLIENT_ID, mailbox: 'a@b', useDrafts: false }), (error: unknown) => error instanceof RestrictAppInputError && error.path === 'fromAddress');
+    assert.throws(() => restrictAppScript({ clientId: CLIENT_ID, mailbox: 'a$(x)@contoso.com', useDrafts: false }), RestrictAppInputError);
+  });
+});
+
+describe('GET /assistant/restrict-app', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it('answers 409 while the method is not application mode', async () => {
+    const reply = await server.call('GET', '/assistant/restrict-app');
+    assert.equal(reply.status, 409);
+    assert.match(reply.headers.get('content-type') ?? '', /problem\+json/);
+  });
+
+  it('writes the script from the saved configuration', async () => {
+    const saved = await server.call('PUT', '/config', { body: appConfig({ fromAddress: 'payroll@contoso.com' }) });
+    assert.equal(saved.status, 200, saved.text);
+    const reply = await server.call<{ script: string; warnings: string[]; mailbox: string }>('GET', '/assistant/restrict-app');
+    assert.equal(reply.status, 200, reply.text);
+    assert.equal(reply.json.mailbox, 'payroll@contoso.com');
+    assert.match(reply.json.script, /PrimarySmtpAddress -eq 'payroll@contoso.com'/);
+    assert.ok(reply.json.warnings.length >= 2);
+    assert.equal(reply.headers.get('cache-control'), 'no-store');
+  });
+});
