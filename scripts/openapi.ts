@@ -292,6 +292,12 @@ export function buildDocument(): Json {
           responses: { 202: ok('Queued', 'queued'), 400: problem('invalid message'), 401: problem('missing or wrong service token'), 413: problem('too large') },
         },
       },
+      '/assistant/support-bundle': {
+        get: {
+          summary: 'A redacted JSON file for support: configuration without secrets, the last test report, recent failures with their ids, versions',
+          responses: { 200: { description: 'application/json, as an attachment', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
       '/assistant/restrict-app': {
         get: {
           summary: 'Exchange Online PowerShell that limits an application-mode app to its sender mailbox (RBAC for Applications)',

@@ -7,9 +7,10 @@
  * A host mounts it in its own Hono app (`host.route('/', server.app)`), hands `server.app.fetch` to any
  * Fetch-API server, or uses `startServer` (./start.ts) for a server of its own.
  */
+import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CloudId, ConfigView } from '../services/contract.js';
+import type { CloudId, ConfigView, TestReport } from '../services/contract.js';
 import { NATIONAL_CLOUD_IDS, normalizeOrigin, normalizeSandboxOrigin, type HostOptions } from '../services/endpoints.js';
 import { ConfigService } from './config/service.js';
 import { CONNECT_MIGRATIONS, CONNECT_PUBLIC_PATHS, mountConnectRoutes, type ConnectConfig } from './connect/index.js';
@@ -38,6 +39,9 @@ import { mountAssistantRoutes } from './assistant/index.js';
 import { TokenService } from './tokens/service.js';
 
 export const DEFAULT_BASE_PATH = '/api/mail';
+
+/** This package's version, for the support bundle. */
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface GraphMailServerOptions {
   /** The SQLite database (see `openDatabase`); the core's, the connect flow's and the mail module's migrations are run on it. */
@@ -242,8 +246,28 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     },
   });
   if (mail) mail.mount(api, deps);
-  mountAssistantRoutes(api, { effectiveConfig: () => config.effective(configId), useDrafts: options.useDrafts ?? true });
+  // The last test report, for the support bundle (kept in memory: it is a diagnosis, not a record).
+  let lastTest: { at: string; report: TestReport } | null = null;
+  mountAssistantRoutes(api, {
+    effectiveConfig: () => config.effective(configId),
+    configView: () => config.view(configId),
+    lastTest: () => lastTest,
+    recentFailures: (limit) => {
+      const log = mail?.runtime?.outbox.log;
+      if (!log) return [];
+      const entries = (['failed', 'unknown'] as const).flatMap((status) => log.query({ status, limit }).items);
+      return entries
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+        .slice(0, limit)
+        .flatMap((entry) => log.detail(entry.id) ?? []);
+    },
+    versions: { 'graph-mail-elements': PACKAGE_VERSION, node: process.version, platform: `${process.platform}-${process.arch}` },
+    useDrafts: options.useDrafts ?? true,
+  });
   mountTestRoute(api, {
+    onReport: (report) => {
+      lastTest = { at: new Date().toISOString(), report };
+    },
     tokens: { getAccessToken: (request) => tokens.getAccessToken(configId, request) },
     getConfigState: async () => {
       const [view, effective] = await Promise.all([config.view(configId), config.effective(configId)]);

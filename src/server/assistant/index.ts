@@ -3,14 +3,24 @@
  * answers the Exchange Online PowerShell that limits an application-mode app to its sender mailbox.
  */
 import type { Hono } from 'hono';
+import type { ConfigView, LogEntryDetail, TestReport } from '../../services/contract.js';
 import type { MailConfig } from '../mail/types.js';
 import { RestrictAppInputError, restrictAppScript } from './restrict-app.js';
+import { supportBundle } from './support-bundle.js';
 
+export { supportBundle, maskAddress } from './support-bundle.js';
 export { restrictAppScript, psQuote, RestrictAppInputError, type RestrictAppInput, type RestrictAppScript } from './restrict-app.js';
 
 export interface AssistantDeps {
   /** The configuration in effect, or null while nothing usable is saved. */
   effectiveConfig(): Promise<MailConfig | null>;
+  /** The configuration as the admin API shows it (no secret). */
+  configView(): Promise<ConfigView>;
+  /** The last test report and when it ran, if any since the server started. */
+  lastTest(): { at: string; report: TestReport } | null;
+  /** The most recent failed and unknown messages, with their attempts. */
+  recentFailures(limit: number): LogEntryDetail[];
+  versions: Record<string, string>;
   useDrafts: boolean;
 }
 
@@ -21,6 +31,15 @@ const problem = (status: number, title: string, detail: string, errors?: Array<{
   });
 
 export function mountAssistantRoutes(router: Hono<any>, deps: AssistantDeps): void {
+  router.get('/assistant/support-bundle', async (c) => {
+    const now = new Date();
+    const bundle = supportBundle({ config: await deps.configView(), lastTest: deps.lastTest(), failures: deps.recentFailures(20), versions: deps.versions, now });
+    return c.json(bundle, 200, {
+      'cache-control': 'no-store',
+      'content-disposition': `attachment; filename="graph-mail-support-${now.toISOString().slice(0, 10)}.json"`,
+    });
+  });
+
   router.get('/assistant/restrict-app', async (c) => {
     const config = await deps.effectiveConfig();
     if (!config || config.mode !== 'application') {

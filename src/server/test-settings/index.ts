@@ -112,6 +112,7 @@ export function mountTestRoute<E extends Env>(router: Hono<E>, deps: TestDeps): 
       );
     }
     const report = await runTest(deps, parsed.value);
+    deps.onReport?.(report);
     return c.json(report, 200, { 'cache-control': 'no-store' });
   });
 }

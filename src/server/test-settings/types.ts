@@ -4,7 +4,7 @@
  * it from real pieces without the core).
  */
 import type { Context } from 'hono';
-import type { ConnectionView, CredentialKind, LogEntryDetail } from '../../services/contract.js';
+import type { ConnectionView, CredentialKind, LogEntryDetail, TestReport } from '../../services/contract.js';
 import type { MailApiMessage } from '../mail/runtime.js';
 import type { AccessTokenInfo, FetchLike, MailConfig } from '../mail/types.js';
 
@@ -119,4 +119,6 @@ export interface TestDeps {
   logger?: { error(message: string, fields?: Record<string, unknown>): void };
   /** The clock, for the rate limit and expiry checks. */
   now?: () => number;
+  /** Hears every finished report (the assistant keeps the last one for the support bundle). */
+  onReport?(report: TestReport): void;
 }

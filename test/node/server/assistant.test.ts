@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RestrictAppInputError, psQuote, restrictAppScript } from '../../../src/server/assistant/index.js';
 import { appConfig, startTestServer, type TestServer } from './helpers/server.js';
+import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 
 const CLIENT_ID = '1f9cc666-14df-40c7-a87e-393e20dcc061';
 
@@ -64,5 +65,45 @@ describe('GET /assistant/restrict-app', () => {
     assert.match(reply.json.script, /PrimarySmtpAddress -eq 'payroll@contoso.com'/);
     assert.ok(reply.json.warnings.length >= 2);
     assert.equal(reply.headers.get('cache-control'), 'no-store');
+  });
+});
+
+describe('GET /assistant/support-bundle', () => {
+  let server: TestServer;
+  let sandbox: SandboxProcess;
+  before(async () => {
+    sandbox = await startSandbox();
+    server = await startTestServer({ sandboxOrigins: [sandbox.origin] });
+  });
+  after(async () => {
+    await server?.close();
+    await sandbox?.stop();
+  });
+
+  it('holds the configuration, the last test with its ids and versions, and no secret', async () => {
+    const app = sandbox.seed.apps[0];
+    const secret = 'Wrong~CanarySecret-7f3a0123456789abcdefXYZ';
+    const saved = await server.call('PUT', '/config', {
+      body: appConfig({ cloud: 'sandbox', tenantId: app.tenantId, clientId: app.clientId, clientSecret: secret, fromAddress: 'adele.vance@contoso.onmicrosoft.com' }),
+    });
+    assert.equal(saved.status, 200, saved.text);
+    const test = await server.call<{ ok: boolean }>('POST', '/test', { body: { to: 'alex.wilber@contoso.onmicrosoft.com' } });
+    assert.equal(test.status, 200, test.text);
+    assert.equal(test.json.ok, false);
+
+    const reply = await server.call<Record<string, any>>('GET', '/assistant/support-bundle');
+    assert.equal(reply.status, 200, reply.text);
+    assert.match(reply.headers.get('content-disposition') ?? '', /attachment; filename="graph-mail-support-\d{4}-\d{2}-\d{2}\.json"/);
+    const bundle = reply.json;
+    assert.equal(bundle.config.tenantId, app.tenantId);
+    assert.equal(bundle.config.fromAddress, 'a…@contoso.onmicrosoft.com');
+    assert.equal(bundle.config.secret.set, true);
+    assert.equal('hint' in bundle.config.secret, false);
+    const token = bundle.lastTest.report.steps.find((step: { id: string }) => step.id === 'token');
+    assert.equal(token.status, 'failed');
+    assert.ok(token.error.correlationId, 'the correlation id support asks for');
+    assert.equal(bundle.versions['graph-mail-elements'], '0.1.0');
+    assert.equal(reply.text.includes(secret), false, 'the secret is in the bundle');
+    assert.equal(reply.text.includes(secret.slice(-6)), false, 'a piece of the secret is in the bundle');
   });
 });
