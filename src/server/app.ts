@@ -35,7 +35,7 @@ import { SqliteStore } from './store/sqlite-store.js';
 import { CORE_MIGRATIONS } from './store/migrations.js';
 import { DEFAULT_CONFIG_ID, type GraphMailStore } from './store/types.js';
 import { mountTestRoute, type TestSettings } from './test-settings/index.js';
-import { mountAssistantRoutes } from './assistant/index.js';
+import { AlertWatcher, mountAssistantRoutes } from './assistant/index.js';
 import { TokenService } from './tokens/service.js';
 
 export const DEFAULT_BASE_PATH = '/api/mail';
@@ -91,6 +91,8 @@ export interface GraphMailServerOptions {
   mounts?: Array<(router: Hono<ServerEnv>, deps: ServerDeps) => void>;
   /** More paths (relative to the base path) that skip admin authorisation and the anti-forgery rule. */
   publicPaths?: readonly string[];
+  /** `GRAPH_MAIL_ALERT_WEBHOOK`: called when sending stops and when it recovers. */
+  alerts?: { webhookUrl: string; intervalMs?: number; failureRun?: number; retryDelaysMs?: number[] };
   /** Largest admin request body [1 MiB] (`/send` has its own limit). */
   maxBodyBytes?: number;
 }
@@ -328,6 +330,11 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     return problem(500, 'Internal server error', 'The server could not complete the request; its log says why.');
   });
 
+  const alerts =
+    options.alerts && mail
+      ? new AlertWatcher({ ...options.alerts, health: () => mail.start(deps).health(), fetch: options.fetch, logger })
+      : null;
+
   return {
     app,
     basePath,
@@ -341,8 +348,10 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     },
     start() {
       mail?.start(deps);
+      alerts?.start();
     },
     async stop(graceMs) {
+      alerts?.stop();
       await mail?.stop(graceMs);
     },
   };

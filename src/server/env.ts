@@ -17,6 +17,7 @@
  * | `GRAPH_MAIL_SERVICE_TOKEN` | | bearer token of `POST /send` |
  * | `GRAPH_MAIL_TEST_PER_MINUTE` | 5 | test sends per admin per minute |
  * | `GRAPH_MAIL_USE_DRAFTS` | true | send through drafts (exactly once; asks for Mail.ReadWrite) |
+ * | `GRAPH_MAIL_ALERT_WEBHOOK` | | URL posted to when sending stops and when it recovers |
  * | `NODE_ENV=production` | | key required, no sandbox, no loopback admission |
  *
  * The outbox's own settings (`GRAPH_MAIL_MAX_ATTEMPTS`, …) are read by the mail module
@@ -58,5 +59,6 @@ export function serverOptionsFromEnv(env: Record<string, string | undefined> = p
     useDrafts,
     mail: mailOptionsFromEnv(env),
     test: testPerMinute === undefined ? undefined : { testPerMinute },
+    alerts: env.GRAPH_MAIL_ALERT_WEBHOOK ? { webhookUrl: env.GRAPH_MAIL_ALERT_WEBHOOK } : undefined,
   };
 }

@@ -9,6 +9,7 @@ import { RestrictAppInputError, restrictAppScript } from './restrict-app.js';
 import { supportBundle } from './support-bundle.js';
 
 export { supportBundle, maskAddress } from './support-bundle.js';
+export { AlertWatcher, classify, stoppedReason, type AlertPayload, type AlertWatcherOptions } from './alerts.js';
 export { restrictAppScript, psQuote, RestrictAppInputError, type RestrictAppInput, type RestrictAppScript } from './restrict-app.js';
 
 export interface AssistantDeps {

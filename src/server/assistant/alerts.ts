@@ -1,0 +1,118 @@
+/**
+ * Alerts: a webhook (`GRAPH_MAIL_ALERT_WEBHOOK`, from the server's own configuration, never from the
+ * API) called when sending stops and when it recovers, so nobody learns of a dead connection from the
+ * users who did not get their mail. The watcher polls the same health that `GET /health` answers.
+ *
+ * Sending "works" when the health is ok and the last hour holds fewer than `failureRun` failures. The
+ * first observation only sets the baseline (a server that starts unconfigured is not an outage), and
+ * each transition is posted once, with a few retries; a webhook that is down never blocks sending.
+ */
+import type { HealthView } from '../../services/contract.js';
+
+export interface AlertPayload {
+  event: 'sending-stopped' | 'sending-recovered';
+  /** Why sending stopped, in plain words (empty on recovery). */
+  reason: string;
+  at: string;
+  health: HealthView;
+}
+
+export interface AlertWatcherOptions {
+  webhookUrl: string;
+  /** The health to judge (the mail module's `health()`). */
+  health(): Promise<HealthView>;
+  /** Failures within the last hour that count as "sending stopped" [5]. */
+  failureRun?: number;
+  /** How often to look [60 s]. */
+  intervalMs?: number;
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  logger?: { warn(message: string, fields?: Record<string, unknown>): void; info(message: string, fields?: Record<string, unknown>): void };
+  /** Delays between delivery attempts [1 s, 5 s, 30 s]. */
+  retryDelaysMs?: number[];
+}
+
+export function stoppedReason(health: HealthView, failureRun: number): string {
+  if (health.connection.state === 'needs-reconnect') return `The mailbox connection needs to be renewed${health.connection.reason ? `: ${health.connection.reason}` : '.'}`;
+  if (health.secretExpiresInDays !== null && health.secretExpiresInDays < 0) return 'The client secret (or certificate) has expired.';
+  if (health.connection.state === 'error') return `The connection to Microsoft fails${health.connection.reason ? `: ${health.connection.reason}` : '.'}`;
+  if (health.outbox.failedLastHour >= failureRun) return `${health.outbox.failedLastHour} messages failed in the last hour.`;
+  return '';
+}
+
+/** Working, stopped (with why), or not configured: clearing the settings on purpose is no outage. */
+export function classify(health: HealthView, failureRun: number): { state: 'working' | 'stopped' | 'unconfigured'; reason: string } {
+  const reason = stoppedReason(health, failureRun);
+  if (reason) return { state: 'stopped', reason };
+  return { state: health.ok ? 'working' : 'unconfigured', reason: '' };
+}
+
+export class AlertWatcher {
+  private state: 'unknown' | 'working' | 'stopped' | 'unconfigured' = 'unknown';
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private running: Promise<void> | null = null;
+  private readonly failureRun: number;
+
+  constructor(private readonly options: AlertWatcherOptions) {
+    this.failureRun = options.failureRun ?? 5;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.check(), this.options.intervalMs ?? 60_000);
+    this.timer.unref?.();
+    void this.check();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One look at the health; posts when the state changed. Overlapping calls share one look. */
+  check(): Promise<void> {
+    this.running ??= this.look().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async look(): Promise<void> {
+    let health: HealthView;
+    try {
+      health = await this.options.health();
+    } catch {
+      return;
+    }
+    const { state: next, reason } = classify(health, this.failureRun);
+    const previous = this.state;
+    this.state = next;
+    // Only a change between working and stopped is news; the first look and the unconfigured state set a baseline.
+    const news = (previous === 'working' && next === 'stopped') || (previous === 'stopped' && next === 'working');
+    if (!news) return;
+    await this.post({ event: next === 'stopped' ? 'sending-stopped' : 'sending-recovered', reason, at: new Date().toISOString(), health });
+  }
+
+  private async post(payload: AlertPayload): Promise<void> {
+    const fetchImpl = this.options.fetch ?? fetch;
+    const delays = this.options.retryDelaysMs ?? [1000, 5000, 30_000];
+    for (let attempt = 0; attempt <= delays.length; attempt += 1) {
+      try {
+        const response = await fetchImpl(this.options.webhookUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(payload),
+          redirect: 'manual',
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (response.ok) {
+          this.options.logger?.info('graph-mail: alert delivered', { event: payload.event });
+          return;
+        }
+      } catch {
+        // retried below
+      }
+      if (attempt < delays.length) await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
+    }
+    this.options.logger?.warn('graph-mail: the alert webhook did not accept the alert', { event: payload.event });
+  }
+}

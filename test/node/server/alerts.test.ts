@@ -1,0 +1,91 @@
+// Alerts: the webhook hears when sending stops and when it recovers, once each, from a real server on
+// a socket watching its own health; the first look and a cleared configuration are not outages.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { classify } from '../../../src/server/assistant/index.js';
+import type { HealthView } from '../../../src/services/contract.js';
+import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
+import { appConfig, startTestServer, type TestServer } from './helpers/server.js';
+
+const health = (overrides: Partial<HealthView> = {}): HealthView => ({
+  ok: true,
+  connection: { state: 'connected', account: '', connectedAt: '' },
+  secretExpiresInDays: 100,
+  outbox: { queued: 0, failedLastHour: 0 },
+  lastSentAt: null,
+  ...overrides,
+});
+
+describe('classify', () => {
+  it('names why sending stopped', () => {
+    assert.deepEqual(classify(health(), 5), { state: 'working', reason: '' });
+    assert.match(classify(health({ ok: false, connection: { state: 'needs-reconnect', account: 'a', connectedAt: '', reason: 'invalid_grant' } }), 5).reason, /renewed: invalid_grant/);
+    assert.match(classify(health({ ok: false, secretExpiresInDays: -1 }), 5).reason, /expired/);
+    assert.match(classify(health({ outbox: { queued: 3, failedLastHour: 7 } }), 5).reason, /7 messages failed/);
+    assert.equal(classify(health({ outbox: { queued: 3, failedLastHour: 4 } }), 5).state, 'working');
+    assert.equal(classify(health({ ok: false, connection: { state: 'disconnected', account: '', connectedAt: '' } }), 5).state, 'unconfigured');
+  });
+});
+
+describe('the alert webhook', () => {
+  let receiver: Server;
+  let received: Array<{ event: string; reason: string }> = [];
+  let sandbox: SandboxProcess;
+  let server: TestServer;
+
+  const waitFor = async (count: number) => {
+    const deadline = Date.now() + 10_000;
+    while (received.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  before(async () => {
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        received.push(JSON.parse(body));
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    sandbox = await startSandbox();
+    server = await startTestServer({
+      sandboxOrigins: [sandbox.origin],
+      alerts: { webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, intervalMs: 100, retryDelaysMs: [50] },
+    });
+  });
+
+  after(async () => {
+    await server?.close();
+    await sandbox?.stop();
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+
+  it('stays quiet while nothing is configured, and when a configuration starts working', async () => {
+    const app = sandbox.seed.apps[0];
+    const saved = await server.call('PUT', '/config', {
+      body: appConfig({ cloud: 'sandbox', tenantId: app.tenantId, clientId: app.clientId, clientSecret: app.secrets[0].value, secretExpiresAt: '2099-12-31' }),
+    });
+    assert.equal(saved.status, 200, saved.text);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.deepEqual(received, []);
+  });
+
+  it('posts once when sending stops (the secret expired), and once when it recovers', async () => {
+    const expired = await server.call('PUT', '/config', { body: { ...appConfig({ cloud: 'sandbox', tenantId: sandbox.seed.apps[0].tenantId, clientId: sandbox.seed.apps[0].clientId }), clientSecret: undefined, secretExpiresAt: '2020-01-01' } });
+    assert.equal(expired.status, 200, expired.text);
+    await waitFor(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(received.length, 1);
+    assert.equal(received[0].event, 'sending-stopped');
+    assert.match(received[0].reason, /expired/);
+    const renewed = await server.call('PUT', '/config', { body: { ...appConfig({ cloud: 'sandbox', tenantId: sandbox.seed.apps[0].tenantId, clientId: sandbox.seed.apps[0].clientId }), clientSecret: undefined, secretExpiresAt: '2099-12-31' } });
+    assert.equal(renewed.status, 200, renewed.text);
+    await waitFor(2);
+    assert.equal(received.length, 2);
+    assert.equal(received[1].event, 'sending-recovered');
+    received = [];
+  });
+});
