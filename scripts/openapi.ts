@@ -292,6 +292,19 @@ export function buildDocument(): Json {
           responses: { 202: ok('Queued', 'queued'), 400: problem('invalid message'), 401: problem('missing or wrong service token'), 413: problem('too large') },
         },
       },
+      '/assistant/tenant': {
+        get: {
+          summary: 'Which offered cloud a tenant (GUID or domain) lives in, from each cloud\'s OpenID discovery, before any token request',
+          parameters: [{ name: 'tenant', in: 'query', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: {
+              description: '{ tenant, found, cloud?, tenantId?, checked: [{ cloud, outcome }] }',
+              content: { 'application/json': { schema: obj({ tenant: str(), found: { type: 'boolean' }, cloud: str(), tenantId: str(), checked: { type: 'array', items: obj({ cloud: str(), outcome: { type: 'string', enum: ['found', 'elsewhere', 'not-found', 'unreachable'] } }, ['cloud', 'outcome']) } }, ['tenant', 'found', 'checked']) } },
+            },
+            400: problem('neither a GUID nor a domain name'),
+          },
+        },
+      },
       '/assistant/support-bundle': {
         get: {
           summary: 'A redacted JSON file for support: configuration without secrets, the last test report, recent failures with their ids, versions',

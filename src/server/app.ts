@@ -91,6 +91,8 @@ export interface GraphMailServerOptions {
   mounts?: Array<(router: Hono<ServerEnv>, deps: ServerDeps) => void>;
   /** More paths (relative to the base path) that skip admin authorisation and the anti-forgery rule. */
   publicPaths?: readonly string[];
+  /** Per-cloud time limit of the assistant's tenant lookup [5 s]. */
+  tenantLookupTimeoutMs?: number;
   /** `GRAPH_MAIL_ALERT_WEBHOOK`: called when sending stops and when it recovers. */
   alerts?: { webhookUrl: string; intervalMs?: number; failureRun?: number; retryDelaysMs?: number[] };
   /** Largest admin request body [1 MiB] (`/send` has its own limit). */
@@ -265,6 +267,13 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     },
     versions: { 'graph-mail-elements': PACKAGE_VERSION, node: process.version, platform: `${process.platform}-${process.arch}` },
     useDrafts: options.useDrafts ?? true,
+    clouds: () =>
+      cloudList(sandboxOrigin).map((cloud) => ({
+        cloud: cloud.id,
+        loginOrigin: cloud.id === 'sandbox' && sandboxOrigin ? sandboxOrigin : `https://${cloud.loginHost}`,
+      })),
+    fetch: options.fetch,
+    lookupTimeoutMs: options.tenantLookupTimeoutMs,
   });
   mountTestRoute(api, {
     onReport: (report) => {

@@ -7,8 +7,10 @@ import type { ConfigView, LogEntryDetail, TestReport } from '../../services/cont
 import type { MailConfig } from '../mail/types.js';
 import { RestrictAppInputError, restrictAppScript } from './restrict-app.js';
 import { supportBundle } from './support-bundle.js';
+import { TenantLookupInputError, lookUpTenant, type CloudOrigin } from './tenant-lookup.js';
 
 export { supportBundle, maskAddress } from './support-bundle.js';
+export { lookUpTenant, cloudOfDiscovery, TenantLookupInputError, type CloudOrigin, type TenantLookup } from './tenant-lookup.js';
 export { AlertWatcher, classify, stoppedReason, type AlertPayload, type AlertWatcherOptions } from './alerts.js';
 export { restrictAppScript, psQuote, RestrictAppInputError, type RestrictAppInput, type RestrictAppScript } from './restrict-app.js';
 
@@ -23,6 +25,11 @@ export interface AssistantDeps {
   recentFailures(limit: number): LogEntryDetail[];
   versions: Record<string, string>;
   useDrafts: boolean;
+  /** The clouds this server offers, by login origin, for the tenant lookup. */
+  clouds(): CloudOrigin[];
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Per-cloud time limit of the tenant lookup [5 s]. */
+  lookupTimeoutMs?: number;
 }
 
 const problem = (status: number, title: string, detail: string, errors?: Array<{ path: string; message: string }>) =>
@@ -39,6 +46,16 @@ export function mountAssistantRoutes(router: Hono<any>, deps: AssistantDeps): vo
       'cache-control': 'no-store',
       'content-disposition': `attachment; filename="graph-mail-support-${now.toISOString().slice(0, 10)}.json"`,
     });
+  });
+
+  router.get('/assistant/tenant', async (c) => {
+    try {
+      const result = await lookUpTenant(c.req.query('tenant') ?? '', deps.clouds(), { fetch: deps.fetch, timeoutMs: deps.lookupTimeoutMs });
+      return c.json(result, 200, { 'cache-control': 'no-store' });
+    } catch (error) {
+      if (error instanceof TenantLookupInputError) return problem(400, 'Invalid tenant', error.message, [{ path: 'tenantId', message: error.message }]);
+      throw error;
+    }
   });
 
   router.get('/assistant/restrict-app', async (c) => {

@@ -2,7 +2,7 @@
 // route that writes it from the saved configuration, over a real socket and SQLite.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RestrictAppInputError, psQuote, restrictAppScript } from '../../../src/server/assistant/index.js';
+import { RestrictAppInputError, cloudOfDiscovery, psQuote, restrictAppScript } from '../../../src/server/assistant/index.js';
 import { appConfig, startTestServer, type TestServer } from './helpers/server.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 
@@ -105,5 +105,53 @@ describe('GET /assistant/support-bundle', () => {
     assert.equal(bundle.versions['graph-mail-elements'], '0.1.0');
     assert.equal(reply.text.includes(secret), false, 'the secret is in the bundle');
     assert.equal(reply.text.includes(secret.slice(-6)), false, 'a piece of the secret is in the bundle');
+  });
+});
+
+describe('GET /assistant/tenant', () => {
+  let server: TestServer;
+  let sandbox: SandboxProcess;
+  before(async () => {
+    sandbox = await startSandbox();
+    // Microsoft's clouds are asked too; where they cannot be reached, they answer 'unreachable' quickly.
+    server = await startTestServer({ sandboxOrigins: [sandbox.origin], tenantLookupTimeoutMs: 2000 });
+  });
+  after(async () => {
+    await server?.close();
+    await sandbox?.stop();
+  });
+
+  it('finds the cloud a tenant lives in, by GUID or by domain, before any token request', async () => {
+    const tenant = sandbox.seed.tenants[0];
+    for (const value of [tenant.id, tenant.domain]) {
+      const reply = await server.call<{ found: boolean; cloud: string; tenantId: string; checked: Array<{ cloud: string; outcome: string }> }>('GET', `/assistant/tenant?tenant=${encodeURIComponent(value)}`);
+      assert.equal(reply.status, 200, reply.text);
+      assert.equal(reply.json.found, true, value);
+      assert.equal(reply.json.cloud, 'sandbox');
+      assert.equal(reply.json.tenantId, tenant.id);
+      assert.deepEqual(reply.json.checked.map((c) => c.cloud).sort(), ['china', 'global', 'sandbox', 'usgov', 'usgov-dod']);
+    }
+    const tokenRequests = (await sandbox.control.requests()).filter((r) => r.path.endsWith('/oauth2/v2.0/token'));
+    assert.equal(tokenRequests.length, 0);
+  });
+
+  it('says so when no cloud knows the tenant, and refuses what is no tenant at all', async () => {
+    const reply = await server.call<{ found: boolean; checked: Array<{ cloud: string; outcome: string }> }>('GET', '/assistant/tenant?tenant=0b0b0b0b-1111-4222-8333-444444444444');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.json.found, false);
+    assert.equal(reply.json.checked.find((c) => c.cloud === 'sandbox')?.outcome, 'not-found');
+    const bad = await server.call('GET', '/assistant/tenant?tenant=not%20a%20tenant');
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /tenantId/);
+  });
+});
+
+describe('cloudOfDiscovery', () => {
+  it('tells the national clouds apart, DoD by its Graph host', () => {
+    assert.equal(cloudOfDiscovery({ cloud_instance_name: 'microsoftonline.com', msgraph_host: 'graph.microsoft.com' }), 'global');
+    assert.equal(cloudOfDiscovery({ cloud_instance_name: 'microsoftonline.us', msgraph_host: 'graph.microsoft.us' }), 'usgov');
+    assert.equal(cloudOfDiscovery({ cloud_instance_name: 'microsoftonline.us', msgraph_host: 'dod-graph.microsoft.us' }), 'usgov-dod');
+    assert.equal(cloudOfDiscovery({ cloud_instance_name: 'partner.microsoftonline.cn', msgraph_host: 'microsoftgraph.chinacloudapi.cn' }), 'china');
+    assert.equal(cloudOfDiscovery({ cloud_instance_name: 'elsewhere.example' }), null);
   });
 });
