@@ -1,8 +1,9 @@
 /**
  * Plain-language explanations and fixes for the errors of the identity platform (AADSTS codes), of
  * Microsoft Graph (`error.code`) and of the network, for the server's test reports, log rows and
- * problem details. Only the server imports this module: the texts are long and the elements show what
- * the server sends.
+ * problem details. The elements never import it (the texts are long, and the one-tag bundle shows what
+ * the server sends); the server does, and so does the MemoryAdapter, so a story's report reads as the
+ * server's would.
  *
  * The upstream description and message are never copied (SECURITY.md 18): the explanation comes from
  * the code, and only the code and the request ids (checked to look like ids) are carried over.
