@@ -1,5 +1,25 @@
 // The manifest that editors, Storybook's controls and docs read. It comes from the elements' JSDoc
 // (@summary @slot @csspart @cssproperty @cssstate @event), so every public surface is described once.
+
+/**
+ * The analyzer also guesses events from `dispatchEvent(new CustomEvent(name, …))` in a shared `emit`
+ * helper and records one called `name`. The JSDoc `@event` tags already list every real event, so an
+ * event the JSDoc does not document is dropped.
+ */
+function documentedEventsOnly() {
+  return {
+    name: 'graph-mail:documented-events-only',
+    packageLinkPhase({ customElementsManifest }) {
+      for (const module of customElementsManifest.modules) {
+        for (const declaration of module.declarations ?? []) {
+          if (!declaration.customElement || !declaration.events) continue;
+          declaration.events = declaration.events.filter((event) => event.description || /^(gm-|change$|input$)/.test(event.name));
+        }
+      }
+    },
+  };
+}
+
 export default {
   globs: ['src/components/**/*.ts'],
   // Styles and translation tables describe no public API; tests and stories are not the library.
@@ -8,4 +28,5 @@ export default {
   litelement: true,
   // package.json already names the manifest; a check that writes elsewhere must not rewrite it.
   packagejson: false,
+  plugins: [documentedEventsOnly()],
 };
