@@ -156,11 +156,15 @@ async function benchLog(): Promise<void> {
     }
     db.close();
 
-    const running = await startServer({ port: 0, dataDir: dir, databaseFile: file, key: randomBytes(32).toString('base64'), log: () => undefined, mail: { keepAliveCheckMs: 3_600_000 } });
+    // Retention off: the rows span a year, and the default 90-day purge would shrink the table under test.
+    const running = await startServer({ port: 0, dataDir: dir, databaseFile: file, key: randomBytes(32).toString('base64'), log: () => undefined, mail: { keepAliveCheckMs: 3_600_000, retentionDays: 0 } });
     try {
       for (const [name, query] of queries) {
         const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
         const url = `${running.apiUrl}/log?${search}`;
+        const check = await fetch(url);
+        const body = (await check.json()) as { items?: unknown[] };
+        if (!check.ok || !Array.isArray(body.items)) throw new Error(`GET /log?${search} answered ${check.status}: ${JSON.stringify(body).slice(0, 200)}`);
         for (let i = 0; i < 3; i += 1) await (await fetch(url)).arrayBuffer();
         const samples: number[] = [];
         for (let i = 0; i < 30; i += 1) samples.push(await time(async () => (await fetch(url)).arrayBuffer()));
