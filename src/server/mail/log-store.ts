@@ -139,12 +139,37 @@ export class LogStore {
   }
 
   counts(query: LogQuery = {}): LogCounts {
-    const filter = this.baseFilter(query);
     const counts = Object.fromEntries(LOG_STATUSES.map((status) => [status, 0])) as LogCounts;
+    if (!query.q?.trim() && (query.from || query.to)) return this.rangeCounts(query, counts);
+    const filter = this.baseFilter(query);
     const rows = filter.sql.length
       ? (this.db.prepare(`SELECT status, count(*) AS n FROM mail_outbox WHERE ${filter.sql.join(' AND ')} GROUP BY status`).all(...filter.params) as Array<{ status: LogStatus; n: number }>)
       : (this.db.prepare('SELECT status, n FROM mail_counts').all() as Array<{ status: LogStatus; n: number }>);
     for (const row of rows) if (row.status in counts) counts[row.status] = row.n;
+    return counts;
+  }
+
+  /**
+   * Counts of a date range without a text filter: whole UTC days from the per-day table, and only the
+   * partial days at either end counted row by row (at most two days of messages, by the time index).
+   */
+  private rangeCounts(query: LogQuery, counts: LogCounts): LogCounts {
+    const DAY = 86_400_000;
+    const { from = 0, to = Number.MAX_SAFE_INTEGER } = dateBounds(query);
+    if (!(from < to)) return counts;
+    const add = (rows: Array<{ status: LogStatus; n: number }>) => {
+      for (const row of rows) if (row.status in counts) counts[row.status] += row.n;
+    };
+    const firstWholeDay = Math.ceil(from / DAY);
+    const endWholeDay = Math.floor(Math.min(to, Number.MAX_SAFE_INTEGER) / DAY);
+    const exact = this.db.prepare('SELECT status, count(*) AS n FROM mail_outbox WHERE created_at >= ? AND created_at < ? GROUP BY status');
+    if (firstWholeDay >= endWholeDay) {
+      add(exact.all(from, to) as Array<{ status: LogStatus; n: number }>);
+      return counts;
+    }
+    add(this.db.prepare('SELECT status, sum(n) AS n FROM mail_daily_counts WHERE day >= ? AND day < ? GROUP BY status').all(firstWholeDay, endWholeDay) as Array<{ status: LogStatus; n: number }>);
+    if (from < firstWholeDay * DAY) add(exact.all(from, firstWholeDay * DAY) as Array<{ status: LogStatus; n: number }>);
+    if (endWholeDay * DAY < to) add(exact.all(endWholeDay * DAY, to) as Array<{ status: LogStatus; n: number }>);
     return counts;
   }
 
