@@ -36,6 +36,7 @@ import { CORE_MIGRATIONS } from './store/migrations.js';
 import { DEFAULT_CONFIG_ID, type GraphMailStore } from './store/types.js';
 import { mountTestRoute, type TestSettings } from './test-settings/index.js';
 import { AlertWatcher, mountAssistantRoutes } from './assistant/index.js';
+import { createEntraAuthenticator, entraAuthorizeHook, EntraUnavailableError, type EntraAuthOptions } from './auth/index.js';
 import { TokenService } from './tokens/service.js';
 
 export const DEFAULT_BASE_PATH = '/api/mail';
@@ -91,6 +92,11 @@ export interface GraphMailServerOptions {
   mounts?: Array<(router: Hono<ServerEnv>, deps: ServerDeps) => void>;
   /** More paths (relative to the base path) that skip admin authorisation and the anti-forgery rule. */
   publicPaths?: readonly string[];
+  /**
+   * Entra ID access tokens for the admin API (cross-origin hosts, GRAPH_MAIL_ENTRA_*): a JWT bearer is
+   * judged by Entra alone; requests without one fall back to the default rule (loopback or admin token).
+   */
+  entra?: EntraAuthOptions;
   /** Per-cloud time limit of the assistant's tenant lookup [5 s]. */
   tenantLookupTimeoutMs?: number;
   /** `GRAPH_MAIL_ALERT_WEBHOOK`: called when sending stops and when it recovers. */
@@ -313,6 +319,10 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
   });
   for (const mount of options.mounts ?? []) mount(api, deps);
 
+  const fallbackAuthorize = defaultAuthorize({ adminToken: options.adminToken, production, tokenMatches });
+  const authorizeHook =
+    options.authorize ?? (options.entra ? entraAuthorizeHook(createEntraAuthenticator({ ...options.entra, logger }), { fallback: fallbackAuthorize }) : fallbackAuthorize);
+
   const app = new Hono<ServerEnv>();
   app.use(
     `${basePath}/*`,
@@ -321,7 +331,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
       ownOrigins,
       allowedHosts,
       allowedOrigins,
-      authorize: options.authorize ?? defaultAuthorize({ adminToken: options.adminToken, production, tokenMatches }),
+      authorize: authorizeHook,
       publicPaths: [...(mail?.publicPaths ?? []), ...CONNECT_PUBLIC_PATHS, ...(options.publicPaths ?? [])],
       antiForgery: options.antiForgery,
       maxBodyBytes: options.maxBodyBytes,
@@ -335,6 +345,8 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
   app.route(basePath || '/', api);
   app.notFound((c) => (c.req.path.startsWith(`${basePath}/`) ? problem(404, 'Not found', 'No such route.') : c.text('Not found', 404)));
   app.onError((error, c) => {
+    // The token could not be judged (Entra's signing keys unreachable): neither 401 nor 403.
+    if (error instanceof EntraUnavailableError) return problem(503, 'Service unavailable', 'The identity platform\'s signing keys could not be fetched; try again shortly.');
     logger.error('graph-mail: a request failed', { method: c.req.method, path: c.req.path, error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown' });
     return problem(500, 'Internal server error', 'The server could not complete the request; its log says why.');
   });

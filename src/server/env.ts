@@ -18,11 +18,13 @@
  * | `GRAPH_MAIL_TEST_PER_MINUTE` | 5 | test sends per admin per minute |
  * | `GRAPH_MAIL_USE_DRAFTS` | true | send through drafts (exactly once; asks for Mail.ReadWrite) |
  * | `GRAPH_MAIL_ALERT_WEBHOOK` | | URL posted to when sending stops and when it recovers |
+ * | `GRAPH_MAIL_ENTRA_TENANT`, `_AUDIENCE`, `_AUTHORITY`, `_ROLE`, `_GROUPS` | | Entra ID tokens for the admin API (see ./auth/env.ts) |
  * | `NODE_ENV=production` | | key required, no sandbox, no loopback admission |
  *
  * The outbox's own settings (`GRAPH_MAIL_MAX_ATTEMPTS`, …) are read by the mail module
  * (`mailOptionsFromEnv`).
  */
+import { entraOptionsFromEnv } from './auth/index.js';
 import { mailOptionsFromEnv } from './mail/runtime.js';
 import type { StartServerOptions } from './start.js';
 
@@ -60,5 +62,6 @@ export function serverOptionsFromEnv(env: Record<string, string | undefined> = p
     mail: mailOptionsFromEnv(env),
     test: testPerMinute === undefined ? undefined : { testPerMinute },
     alerts: env.GRAPH_MAIL_ALERT_WEBHOOK ? { webhookUrl: env.GRAPH_MAIL_ALERT_WEBHOOK } : undefined,
+    entra: entraOptionsFromEnv(env) ?? undefined,
   };
 }

@@ -41,6 +41,8 @@ export interface AuthorizeInfo {
 /** A refusal with its status (401: credentials missing or wrong; 403: not allowed). */
 export interface AuthorizeDenial {
   deny: 401 | 403;
+  /** The `WWW-Authenticate` challenge of a 401, when the hook knows better than a bare `Bearer`. */
+  wwwAuthenticate?: string;
   detail?: string;
 }
 
@@ -181,7 +183,9 @@ export function securityMiddleware(options: SecurityOptions): MiddlewareHandler 
       if (!result || 'deny' in result) {
         const status = result && 'deny' in result ? result.deny : 403;
         const detail = result && 'deny' in result && result.detail ? result.detail : 'This request is not authorised to use the mail administration API.';
-        return problem(status, status === 401 ? 'Unauthorized' : 'Forbidden', detail, {}, status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+        // A hook may say precisely what was wrong with a token (RFC 6750's error="invalid_token").
+        const challenge = (result && 'deny' in result && result.wwwAuthenticate) || 'Bearer';
+        return problem(status, status === 401 ? 'Unauthorized' : 'Forbidden', detail, {}, status === 401 ? { 'www-authenticate': challenge } : {});
       }
       c.set('admin', result);
       options.onAuthorized?.(request, result);
