@@ -36,6 +36,7 @@ export const notificationLogStrings = {
   'log.empty': 'No messages have been sent yet.',
   'log.emptyFiltered': 'No message matches these filters.',
   'log.error': 'The notification log could not be loaded: {message}',
+  'log.error.network': 'the server could not be reached.',
   'log.retryLoad': 'Try again',
   'log.newRows': '{count} new — show',
   'log.detail': 'Message details',
@@ -60,6 +61,7 @@ export const notificationLogStrings = {
   'log.error.hint': 'What to do',
   'log.error.requestId': 'Request id',
   'log.copy': 'Copy',
+  'log.copyWhat': 'Copy {what}',
   'log.copied': 'Copied.',
   'log.retry': 'Send again',
   'log.retry.confirmUnknown':

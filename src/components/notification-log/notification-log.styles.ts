@@ -1,5 +1,7 @@
 import { css } from 'lit';
 
+// `.body` has `overflow-anchor: none`: the element keeps the rows in view still itself when live rows
+// arrive above them, and the browser's own scroll anchoring would move them a second time.
 export const notificationLogStyles = css`
   :host {
     display: block;
@@ -63,6 +65,7 @@ export const notificationLogStyles = css`
   }
   button:focus-visible,
   input:focus-visible,
+  .detail:focus-visible,
   [role='row']:focus-visible {
     outline: var(--gm-focus-ring, 2px solid #0f6cbd);
     outline-offset: 1px;
@@ -89,6 +92,7 @@ export const notificationLogStyles = css`
     overflow: auto;
     position: relative;
     contain: strict;
+    overflow-anchor: none;
   }
   .spacer {
     position: relative;
@@ -222,6 +226,12 @@ export const notificationLogStyles = css`
   }
   .cell {
     unicode-bidi: isolate;
+  }
+  .notice:empty {
+    display: none;
+  }
+  .notice {
+    margin: 0.5rem 0 0;
   }
   .sr-only {
     position: absolute;

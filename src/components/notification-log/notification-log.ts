@@ -2,18 +2,20 @@ import { LitElement, html, nothing, svg, type PropertyValues, type TemplateResul
 import { property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
-import type { EmailBackendAdapter, LogAttempt, LogChange, LogCounts, LogEntry, LogEntryDetail, LogError, LogQuery, LogStatus } from '../../services/contract.js';
+import { Task, TaskStatus, initialState } from '@lit/task';
+import type { EmailBackendAdapter, LogAttempt, LogChange, LogCounts, LogEntry, LogEntryDetail, LogError, LogPage, LogQuery, LogStatus } from '../../services/contract.js';
 import { LOG_STATUSES } from '../../services/contract.js';
-import { isAbort } from '../../services/errors.js';
+import { NetworkError, isAbort } from '../../services/errors.js';
 import { ImplicitSubmitGuard, Localize, consumeAdapter, defaultAdapterFor, defineElement } from '../shared/index.js';
 import { notificationLogStyles } from './notification-log.styles.js';
 import { notificationLogStrings, type NotificationLogStringKey } from './notification-log.strings.js';
 
-/** What `gm-retry` and `gm-export` carry. */
+/** What `gm-retry` carries. */
 export interface LogRetryDetail {
   id: string;
   status: LogStatus;
 }
+/** What `gm-export` carries: the filters the CSV will follow. */
 export interface LogExportDetail {
   query: LogQuery;
 }
@@ -27,6 +29,7 @@ const PREFETCH_ROWS = 20;
 const OVERSCAN = 8;
 /** Row height before the first row is measured (px). */
 const DEFAULT_ROW_HEIGHT = 36;
+const DAY_MS = 86_400_000;
 
 /** Bidirectional controls (U+202A–E, U+2066–9) in untrusted text could reorder what an operator reads. */
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
@@ -34,12 +37,22 @@ const cut = (text: string, max = MAX_TEXT): string => {
   const shown = text.length > max ? `${text.slice(0, max - 1)}…` : text;
   return shown.replace(BIDI_CONTROLS, '\ufffd');
 };
-const DAY_MS = 86_400_000;
 const emptyCounts = (): LogCounts => ({ queued: 0, sending: 0, sent: 0, failed: 0, unknown: 0 });
+const isStatus = (value: unknown): value is LogStatus => (LOG_STATUSES as readonly unknown[]).includes(value);
+/** Newest first, ties by id descending: the server's keyset order. */
+const newerFirst = (a: LogEntry, b: LogEntry): number =>
+  a.createdAt === b.createdAt ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.createdAt < b.createdAt ? 1 : -1;
+
+/** Local midnight of a `yyyy-mm-dd` date input, as an instant; `days` later when asked. */
+const localDay = (value: string, days = 0): string => {
+  const [year, month, day] = value.split('-').map(Number);
+  return new Date(year, month - 1, day + days).toISOString();
+};
 
 /**
- * @summary The notification log: what was sent, what failed and why, with filters, search, details of
- * every attempt, "Send again" and CSV export. Scrolls through any number of rows with a virtual list.
+ * @summary The notification log: what was sent, what failed and why, with status filters and their
+ * counts, search, a date range, the details of every attempt, "Send again" and CSV export. Scrolls
+ * through any number of rows with a windowed list; new messages arrive live when the backend offers it.
  *
  * @tag notification-log
  *
@@ -47,15 +60,19 @@ const emptyCounts = (): LogCounts => ({ queued: 0, sending: 0, sent: 0, failed: 
  * @csspart filter - Each status filter button.
  * @csspart search - The search box.
  * @csspart button - Every button.
+ * @csspart chart - The chart of sent and failed messages per day.
  * @csspart table - The table of messages.
  * @csspart header - The header row.
  * @csspart row - Each message row.
+ * @csspart cell - Each cell of a message row.
  * @csspart status - The status badge of a row.
  * @csspart footer - The line below the table (row count, "Load more").
  * @csspart detail - The details of the selected message.
  * @csspart message - Empty, loading and error messages.
+ * @csspart notice - Short outcomes (copied, queued again, export failed).
  *
  * @cssproperty --gm-log-height - Height of the scrolling table. Default 24rem.
+ * @cssproperty --gm-log-row-height - Height of one row. Default 2.25rem.
  * @cssproperty --gm-log-columns - The grid template of a row's seven columns.
  * @cssproperty --gm-color-primary - The selected filter. Default #0f6cbd.
  * @cssproperty --gm-color-on-primary - Text of the selected filter. Default #ffffff.
@@ -87,15 +104,17 @@ export class NotificationLog extends LitElement {
   /** Rows fetched per request (1–200). */
   @property({ type: Number, attribute: 'page-size' }) pageSize = 100;
 
-  /** The status filter: one of queued, sending, sent, failed, unknown; empty for all. */
+  /** The status filter: one of queued, sending, sent, failed, unknown; empty (or anything else) for all. */
   @property({ reflect: true }) status: LogStatus | '' = '';
 
   @state() private items: LogEntry[] = [];
   @state() private counts: LogCounts = emptyCounts();
   @state() private nextCursor: string | null = null;
-  @state() private phase: 'idle' | 'loading' | 'more' | 'error' = 'idle';
-  @state() private loadError = '';
+  @state() private loadingMore = false;
+  @state() private moreError = '';
+  /** What the search box shows; `appliedSearch` is what the list follows, after the debounce. */
   @state() private search = '';
+  @state() private appliedSearch = '';
   @state() private from = '';
   @state() private to = '';
   @state() private selectedId: string | null = null;
@@ -103,23 +122,58 @@ export class NotificationLog extends LitElement {
   @state() private detailError = '';
   @state() private confirmingRetry = false;
   @state() private notice = '';
-  @state() private pending: LogEntry[] = [];
+  /** Live rows inserted above the rows in view since the reader last saw the top. */
+  @state() private unseen = 0;
 
   @state() private firstRow = 0;
   @state() private visibleRows = 20;
+  @state() private rowHeight = DEFAULT_ROW_HEIGHT;
+  /** The row that takes Tab into the table (roving tabindex). */
+  @state() private focusIndex = 0;
 
   @query('.body') private body?: HTMLElement;
-  private rowHeight = DEFAULT_ROW_HEIGHT;
-  private scrollFrame = 0;
 
   private readonly localize = new Localize(this, notificationLogStrings);
   private readonly adapterConsumer = consumeAdapter(this);
-  private listController?: AbortController;
+  private readonly resizeObserver = new ResizeObserver(() => this.measure());
+  private observedBody?: HTMLElement;
+  private scrollFrame = 0;
+  /** Rows inserted above the view during this update; the scroll position moves by as many. */
+  private scrollShift = 0;
+  /** Bumped by every first-page request: an older "Load more" answer must not land in a newer list. */
+  private generation = 0;
+  private moreController?: AbortController;
   private detailController?: AbortController;
   private searchTimer?: ReturnType<typeof setTimeout>;
-  private unsubscribe?: () => void;
   private subscribedTo?: EmailBackendAdapter;
-  private loadedWith?: EmailBackendAdapter;
+  private unsubscribe?: () => void;
+  /** Formatters by language and kind: making one per cell on every scroll frame is slow. */
+  private readonly formats = new Map<string, { format(value: number | Date): string }>();
+
+  /**
+   * The first page of the current filters. A change of filter starts a new run, which aborts the previous
+   * request, and the Task drops the answer of any run but the newest one.
+   */
+  private readonly pageTask = new Task(this, {
+    task: async ([backend, status, q, from, to, limit], { signal }) => {
+      if (!backend) return initialState;
+      this.generation += 1;
+      this.moreController?.abort();
+      return backend.queryLog(this.buildQuery(status, q, from, to, limit), signal);
+    },
+    args: () => [this.backend, this.activeStatus, this.appliedSearch, this.from, this.to, this.limit] as const,
+    onComplete: (page: LogPage) => {
+      this.items = page.items;
+      this.counts = page.counts;
+      this.nextCursor = page.nextCursor;
+      this.moreError = '';
+      this.unseen = 0;
+      this.firstRow = 0;
+      this.focusIndex = 0;
+      this.scrollShift = 0;
+      if (this.body) this.body.scrollTop = 0;
+    },
+  });
 
   constructor() {
     super();
@@ -134,57 +188,64 @@ export class NotificationLog extends LitElement {
     return this.adapter ?? this.adapterConsumer.value ?? defaultAdapterFor(this);
   }
 
-  /** The filters in effect, as the server takes them. */
-  get query(): LogQuery {
+  private get activeStatus(): LogStatus | '' {
+    return isStatus(this.status) ? this.status : '';
+  }
+
+  private get limit(): number {
+    return Math.min(200, Math.max(1, Math.round(this.pageSize) || 100));
+  }
+
+  private buildQuery(status: LogStatus | '', q: string, from: string, to: string, limit?: number): LogQuery {
     const query: LogQuery = {};
-    if (this.status) query.status = this.status;
-    if (this.search.trim()) query.q = this.search.trim();
-    if (this.from) query.from = new Date(`${this.from}T00:00:00`).toISOString();
-    if (this.to) query.to = new Date(`${this.to}T23:59:59.999`).toISOString();
+    if (status) query.status = status;
+    if (q.trim()) query.q = q.trim();
+    if (from) query.from = localDay(from);
+    // The server's `to` is exclusive: the next local midnight covers the whole chosen day.
+    if (to) query.to = localDay(to, 1);
+    if (limit) query.limit = limit;
     return query;
   }
 
-  /** Loads the first page again with the current filters. */
-  refresh(): Promise<void> {
-    return this.load(true);
+  /** The filters the list follows now, as the server takes them (also what the CSV export uses). */
+  get query(): LogQuery {
+    return this.buildQuery(this.activeStatus, this.appliedSearch, this.from, this.to);
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.listController?.abort();
-    this.detailController?.abort();
-    clearTimeout(this.searchTimer);
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    this.subscribedTo = undefined;
-    this.loadedWith = undefined;
+  /** Loads the first page again with the current filters. */
+  async refresh(): Promise<void> {
+    if (!this.backend) return;
+    await this.pageTask.run().catch(() => undefined);
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // Back in the page after a partial-page update: load and subscribe again, once.
+    // Back in the page after a partial-page update: changes went by unseen while away.
+    if (this.unsubscribe) void this.refresh();
     this.requestUpdate();
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.moreController?.abort();
+    this.detailController?.abort();
+    clearTimeout(this.searchTimer);
+    this.unsubscribe?.();
+    this.subscribedTo = undefined;
+  }
+
+  protected override willUpdate(_changed: PropertyValues<this>): void {
     const backend = this.backend;
-    if (backend && backend !== this.loadedWith) {
-      this.loadedWith = backend;
-      void this.load(true);
-      this.subscribe(backend);
-    } else if (changed.has('status') && changed.get('status') !== undefined && backend) {
-      void this.load(true);
+    if (backend && this.isConnected && this.subscribedTo !== backend) {
+      this.unsubscribe?.();
+      this.subscribedTo = backend;
+      this.unsubscribe = backend.subscribeLog?.((change) => this.onChange(change));
     }
   }
 
-  private subscribe(backend: EmailBackendAdapter): void {
-    if (this.subscribedTo === backend) return;
-    this.unsubscribe?.();
-    this.subscribedTo = backend;
-    this.unsubscribe = backend.subscribeLog?.((change) => this.onChange(change));
-  }
-
   private onChange({ entry }: LogChange): void {
+    // A live row seen while the first page is on its way would be overwritten by it (or be in it).
+    if (this.loading) return;
     const index = this.items.findIndex((item) => item.id === entry.id);
     if (index >= 0) {
       const previous = this.items[index];
@@ -192,16 +253,27 @@ export class NotificationLog extends LitElement {
       if (previous.status !== entry.status) {
         this.counts = { ...this.counts, [previous.status]: Math.max(0, this.counts[previous.status] - 1), [entry.status]: this.counts[entry.status] + 1 };
       }
-      if (this.selectedId === entry.id) void this.openDetail(entry.id);
-      return;
-    }
-    if (this.pending.some((item) => item.id === entry.id)) {
-      this.pending = this.pending.map((item) => (item.id === entry.id ? entry : item));
+      if (this.selectedId === entry.id) void this.openDetail(entry.id, false);
       return;
     }
     if (!this.passesFilters(entry)) return;
-    // New rows wait behind a notice, so the row under the reader's eyes does not move.
-    this.pending = [entry, ...this.pending];
+    let at = this.items.findIndex((item) => newerFirst(entry, item) < 0);
+    if (at < 0) {
+      // Older than every loaded row: the next page brings it, unless there is none.
+      if (this.nextCursor) return;
+      at = this.items.length;
+    }
+    this.items = [...this.items.slice(0, at), entry, ...this.items.slice(at)];
+    this.counts = { ...this.counts, [entry.status]: this.counts[entry.status] + 1 };
+    if (this.focusIndex >= at) this.focusIndex += 1;
+    // A row above (or at) the top of the view pushes what the reader looks at down; the scroll position
+    // follows, so the rows in view stay put, and the notice says what arrived above.
+    const body = this.body;
+    if (body && at <= this.firstRow && this.items.length * this.rowHeight > body.clientHeight) {
+      this.scrollShift += 1;
+      this.firstRow += 1;
+      this.unseen += 1;
+    }
   }
 
   private passesFilters(entry: LogEntry): boolean {
@@ -211,46 +283,48 @@ export class NotificationLog extends LitElement {
       const needle = query.q.toLowerCase();
       if (!entry.subject.toLowerCase().includes(needle) && !entry.to.some((to) => to.toLowerCase().includes(needle))) return false;
     }
-    if (query.from && entry.createdAt < query.from) return false;
-    if (query.to && entry.createdAt > query.to) return false;
+    const at = Date.parse(entry.createdAt);
+    if (query.from && at < Date.parse(query.from)) return false;
+    if (query.to && at >= Date.parse(query.to)) return false;
     return true;
   }
 
-  private showPending(): void {
-    const known = new Set(this.items.map((item) => item.id));
-    const fresh = this.pending.filter((item) => !known.has(item.id));
-    this.items = [...fresh, ...this.items];
-    const counts = { ...this.counts };
-    for (const item of fresh) counts[item.status] += 1;
-    this.counts = counts;
-    this.pending = [];
-    if (this.body) this.body.scrollTop = 0;
+  private showNew(): Promise<void> {
+    this.unseen = 0;
+    return this.moveFocus(0);
   }
 
-  private async load(reset: boolean): Promise<void> {
+  private async loadMore(): Promise<void> {
     const backend = this.backend;
-    if (!backend) return;
-    if (!reset && (!this.nextCursor || this.phase === 'loading' || this.phase === 'more')) return;
-    this.listController?.abort();
+    const cursor = this.nextCursor;
+    if (!backend || !cursor || this.loadingMore || this.loading) return;
+    const generation = this.generation;
     const controller = new AbortController();
-    this.listController = controller;
-    this.phase = reset ? 'loading' : 'more';
-    const request: LogQuery = { ...this.query, limit: Math.min(200, Math.max(1, this.pageSize)) };
-    if (!reset && this.nextCursor) request.cursor = this.nextCursor;
+    this.moreController = controller;
+    this.loadingMore = true;
+    this.moreError = '';
     try {
-      const page = await backend.queryLog(request, controller.signal);
-      // A newer request (another filter, a refresh) owns the list now.
-      if (controller !== this.listController) return;
-      this.items = reset ? page.items : [...this.items, ...page.items];
+      const page = await backend.queryLog({ ...this.query, cursor, limit: this.limit }, controller.signal);
+      if (generation !== this.generation) return;
+      // Live rows may already hold some of these.
+      const known = new Set(this.items.map((item) => item.id));
+      this.items = [...this.items, ...page.items.filter((item) => !known.has(item.id))];
       this.counts = page.counts;
       this.nextCursor = page.nextCursor;
-      if (reset) this.pending = [];
-      this.phase = 'idle';
     } catch (error) {
-      if (isAbort(error) || controller !== this.listController) return;
-      this.loadError = error instanceof Error ? error.message : String(error);
-      this.phase = 'error';
+      if (isAbort(error) || generation !== this.generation) return;
+      this.moreError = this.errorText(error);
+    } finally {
+      if (this.moreController === controller) {
+        this.moreController = undefined;
+        this.loadingMore = false;
+      }
     }
+  }
+
+  private errorText(error: unknown): string {
+    if (error instanceof NetworkError) return this.term('log.error.network');
+    return error instanceof Error ? error.message : String(error);
   }
 
   /**
@@ -269,36 +343,38 @@ export class NotificationLog extends LitElement {
   private measure(): void {
     const body = this.body;
     if (!body) return;
-    const row = body.querySelector<HTMLElement>('[role="row"]');
+    const row = body.querySelector<HTMLElement>('.row');
     if (row?.offsetHeight) this.rowHeight = row.offsetHeight;
-    this.firstRow = Math.floor(body.scrollTop / this.rowHeight);
+    this.firstRow = Math.max(0, Math.min(this.items.length - 1, Math.floor(body.scrollTop / this.rowHeight)));
     this.visibleRows = Math.ceil(body.clientHeight / this.rowHeight) + 1;
-    if (this.firstRow + this.visibleRows >= this.items.length - PREFETCH_ROWS && this.nextCursor && this.phase === 'idle') void this.load(false);
+    if (this.unseen > this.firstRow) this.unseen = this.firstRow;
+    if (this.firstRow + this.visibleRows >= this.items.length - PREFETCH_ROWS) void this.loadMore();
   }
 
   protected override updated(): void {
-    // A new page or a filter changes what fits; measuring is cheap and settles after one pass.
     const body = this.body;
-    if (body && (Math.floor(body.scrollTop / this.rowHeight) !== this.firstRow || Math.ceil(body.clientHeight / this.rowHeight) + 1 !== this.visibleRows)) this.measure();
-  }
-
-  private setStatus(status: LogStatus | ''): void {
-    if (status === this.status) return;
-    this.status = status;
+    if (body !== this.observedBody) {
+      if (this.observedBody) this.resizeObserver.unobserve(this.observedBody);
+      if (body) this.resizeObserver.observe(body);
+      this.observedBody = body;
+    }
+    if (body && this.scrollShift) {
+      body.scrollTop += this.scrollShift * this.rowHeight;
+      this.scrollShift = 0;
+    }
   }
 
   private onSearchInput(event: Event): void {
     this.search = (event.target as HTMLInputElement).value;
     clearTimeout(this.searchTimer);
-    this.searchTimer = setTimeout(() => void this.load(true), SEARCH_DELAY_MS);
+    this.searchTimer = setTimeout(() => (this.appliedSearch = this.search), SEARCH_DELAY_MS);
   }
 
   private onDate(which: 'from' | 'to', event: Event): void {
     this[which] = (event.target as HTMLInputElement).value;
-    void this.load(true);
   }
 
-  private async openDetail(id: string): Promise<void> {
+  private async openDetail(id: string, focus: boolean): Promise<void> {
     const backend = this.backend;
     if (!backend) return;
     if (this.selectedId !== id) {
@@ -312,33 +388,87 @@ export class NotificationLog extends LitElement {
     this.detailController = controller;
     try {
       const detail = await backend.getLogEntry(id, controller.signal);
-      if (controller === this.detailController) this.detail = detail;
+      if (controller !== this.detailController) return;
+      this.detail = detail;
     } catch (error) {
       if (isAbort(error) || controller !== this.detailController) return;
       this.detail = null;
-      this.detailError = error instanceof Error ? error.message : String(error);
+      this.detailError = this.errorText(error);
     }
+    if (focus) await this.focusLater('.detail');
   }
 
-  private closeDetail(): void {
+  private async closeDetail(): Promise<void> {
     const id = this.selectedId;
     this.selectedId = null;
     this.detail = null;
     this.confirmingRetry = false;
     this.detailController?.abort();
-    if (id) void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`[data-id="${CSS.escape(id)}"]`)?.focus());
+    const index = id ? this.items.findIndex((item) => item.id === id) : -1;
+    if (index >= 0) await this.moveFocus(index);
   }
 
-  private onRowKey(event: KeyboardEvent, id: string): void {
+  /** Focuses what matches `selector` once the pending render is done (it may not exist before). */
+  private async focusLater(selector: string): Promise<void> {
+    await this.updateComplete;
+    this.renderRoot.querySelector<HTMLElement>(selector)?.focus();
+  }
+
+  /** Focuses row `index`, scrolling it into view first: it may not be rendered yet. */
+  private async moveFocus(index: number): Promise<void> {
+    if (this.items.length === 0) return;
+    const target = Math.max(0, Math.min(this.items.length - 1, index));
+    this.focusIndex = target;
+    const body = this.body;
+    if (body) {
+      const top = target * this.rowHeight;
+      if (top < body.scrollTop) body.scrollTop = top;
+      else if (top + this.rowHeight > body.scrollTop + body.clientHeight) body.scrollTop = top + this.rowHeight - body.clientHeight;
+      this.measure();
+    }
+    await this.focusLater(`.row[data-index="${target}"]`);
+  }
+
+  private rowIndexOf(event: Event): number {
+    const row = (event.target as HTMLElement).closest<HTMLElement>('.row');
+    return row ? Number(row.dataset.index) : -1;
+  }
+
+  private onBodyKey(event: KeyboardEvent): void {
+    const index = this.rowIndexOf(event);
+    if (index < 0) return;
+    const moves: Record<string, number> = {
+      ArrowDown: index + 1,
+      ArrowUp: index - 1,
+      Home: 0,
+      End: this.items.length - 1,
+    };
     if (event.key === 'Enter' || event.key === ' ') {
       event.preventDefault();
-      void this.openDetail(id);
-    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      void this.openDetail(this.items[index].id, true);
+    } else if (event.key in moves) {
       event.preventDefault();
-      const row = event.currentTarget as HTMLElement;
-      const sibling = (event.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling) as HTMLElement | null;
-      if (sibling?.getAttribute('role') === 'row') sibling.focus();
+      void this.moveFocus(moves[event.key]);
     }
+  }
+
+  private onBodyFocus(event: FocusEvent): void {
+    const index = this.rowIndexOf(event);
+    if (index >= 0) this.focusIndex = index;
+  }
+
+  private onBodyClick(event: MouseEvent): void {
+    const index = this.rowIndexOf(event);
+    if (index >= 0) {
+      this.focusIndex = index;
+      void this.openDetail(this.items[index].id, false);
+    }
+  }
+
+  private onDetailKey(event: KeyboardEvent): void {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    void this.closeDetail();
   }
 
   private async retry(): Promise<void> {
@@ -347,19 +477,23 @@ export class NotificationLog extends LitElement {
     if (!detail || !backend) return;
     if (detail.status === 'unknown' && !this.confirmingRetry) {
       this.confirmingRetry = true;
+      await this.focusLater('.confirm button');
       return;
     }
     this.confirmingRetry = false;
     const event = new CustomEvent<LogRetryDetail>('gm-retry', { detail: { id: detail.id, status: detail.status }, bubbles: true, composed: true, cancelable: true });
-    if (!this.dispatchEvent(event)) return;
+    if (!this.dispatchEvent(event)) return this.focusLater('.retry');
     try {
       await backend.retryLogEntry(detail.id);
       this.notice = this.term('log.retry.done');
-      await this.openDetail(detail.id);
+      await this.openDetail(detail.id, true);
       const updated = this.detail as LogEntryDetail | null;
-      if (updated) this.items = this.items.map((item) => (item.id === updated.id ? { ...item, status: updated.status, attempts: updated.attempts } : item));
+      if (updated?.id === detail.id) {
+        const { history: _history, ...entry } = updated;
+        this.items = this.items.map((item) => (item.id === updated.id ? entry : item));
+      }
     } catch (error) {
-      this.notice = this.term('log.retry.failed', { message: error instanceof Error ? error.message : String(error) });
+      this.notice = this.term('log.retry.failed', { message: this.errorText(error) });
     }
   }
 
@@ -377,13 +511,12 @@ export class NotificationLog extends LitElement {
       const link = document.createElement('a');
       link.href = url;
       link.download = `notification-log-${new Date().toISOString().slice(0, 10)}.csv`;
-      link.hidden = true;
       this.renderRoot.appendChild(link);
       link.click();
       link.remove();
       if (!direct) setTimeout(() => URL.revokeObjectURL(url), 10_000);
     } catch (error) {
-      this.notice = this.term('log.export.failed', { message: error instanceof Error ? error.message : String(error) });
+      this.notice = this.term('log.export.failed', { message: this.errorText(error) });
     }
   }
 
@@ -396,20 +529,31 @@ export class NotificationLog extends LitElement {
     }
   }
 
-  private time(iso: string): string {
-    const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return iso;
-    return new Intl.DateTimeFormat(this.localize.lang, { dateStyle: 'short', timeStyle: 'medium' }).format(date);
+  private format(options: Intl.DateTimeFormatOptions & Intl.NumberFormatOptions, number?: boolean): { format(value: number | Date): string } {
+    const lang = this.localize.lang;
+    const key = lang + JSON.stringify(options);
+    let format = this.formats.get(key);
+    if (!format) {
+      // A `lang` no Intl knows falls back to the browser's own.
+      const locale = Intl.DateTimeFormat.supportedLocalesOf(lang).length ? lang : undefined;
+      format = number ? new Intl.NumberFormat(locale, options) : new Intl.DateTimeFormat(locale, options);
+      this.formats.set(key, format);
+    }
+    return format;
   }
 
-  private exactTime(iso: string): string {
+  private time(iso: string, exact = false): string {
     const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return iso;
-    return new Intl.DateTimeFormat(this.localize.lang, { dateStyle: 'full', timeStyle: 'long' }).format(date);
+    if (Number.isNaN(date.getTime())) return cut(iso, 40);
+    return this.format(exact ? { dateStyle: 'full', timeStyle: 'long' } : { dateStyle: 'short', timeStyle: 'medium' }).format(date);
+  }
+
+  private number(value: number, maximumFractionDigits = 0): string {
+    return this.format({ maximumFractionDigits }, true).format(value);
   }
 
   private duration(ms: number): string {
-    return ms >= 10_000 ? this.term('log.seconds', { s: Math.round(ms / 100) / 10 }) : this.term('log.ms', { ms: Math.round(ms) });
+    return ms >= 10_000 ? this.term('log.seconds', { s: this.number(ms / 1000, 1) }) : this.term('log.ms', { ms: this.number(ms) });
   }
 
   private statusLabel(status: LogStatus): string {
@@ -417,15 +561,22 @@ export class NotificationLog extends LitElement {
   }
 
   private get total(): number {
-    if (this.status) return this.counts[this.status];
-    return LOG_STATUSES.reduce((sum, status) => sum + this.counts[status], 0);
+    const status = this.activeStatus;
+    if (status) return this.counts[status];
+    return LOG_STATUSES.reduce((sum, s) => sum + this.counts[s], 0);
+  }
+
+  /** Before the first answer, or while one is on its way. */
+  private get loading(): boolean {
+    return this.pageTask.status <= TaskStatus.PENDING;
   }
 
   protected override render(): TemplateResult {
     if (!this.backend) return html`<p class="message" part="message">${this.term('log.noAdapter')}</p>`;
+    const total = Math.max(this.total, this.items.length);
     return html`
       ${this.renderToolbar()} ${this.renderChart()}
-      <div class="table" part="table" role="table" aria-label=${this.term('log.title')} aria-rowcount=${this.total + 1} aria-busy=${this.phase === 'loading' ? 'true' : 'false'}>
+      <div class="table" part="table" role="table" aria-label=${this.term('log.title')} aria-rowcount=${total + 1} aria-busy=${this.loading ? 'true' : 'false'}>
         <div role="rowgroup">
           <div class="head" part="header" role="row" aria-rowindex="1">
             ${(['time', 'to', 'subject', 'status', 'attempts', 'duration', 'error'] as const).map(
@@ -436,15 +587,20 @@ export class NotificationLog extends LitElement {
         ${this.renderBody()}
       </div>
       <div class="footer" part="footer">
-          <span class="muted" aria-live="polite">${this.items.length ? this.term('log.rows', { shown: this.items.length, total: Math.max(this.total, this.items.length) }) : ''}</span>
-          ${this.nextCursor
-            ? html`<button type="button" part="button" @click=${() => this.load(false)} ?disabled=${this.phase !== 'idle'}>
-                ${this.phase === 'more' ? this.term('log.loadingMore') : this.term('log.loadMore')}
-              </button>`
-            : nothing}
+        <span class="muted" aria-live="polite">
+          ${this.items.length && !this.loading ? this.term('log.rows', { shown: this.number(this.items.length), total: this.number(total) }) : ''}
+        </span>
+        ${this.moreError
+          ? html`<span class="error" role="alert">${this.term('log.error', { message: cut(this.moreError) })}</span>`
+          : nothing}
+        ${this.nextCursor && !this.loading
+          ? html`<button type="button" part="button" class="more" @click=${() => this.loadMore()} ?disabled=${this.loadingMore}>
+              ${this.loadingMore ? this.term('log.loadingMore') : this.term('log.loadMore')}
+            </button>`
+          : nothing}
       </div>
       ${this.renderDetail()}
-      <p class="sr-only" role="status">${this.notice}</p>
+      <p class="notice" part="notice" role="status">${this.notice}</p>
     `;
   }
 
@@ -466,7 +622,7 @@ export class NotificationLog extends LitElement {
     const width = 8;
     const gap = 2;
     const height = 40;
-    const format = new Intl.DateTimeFormat(this.localize.lang, { dateStyle: 'medium', timeZone: 'UTC' });
+    const format = this.format({ dateStyle: 'medium', timeZone: 'UTC' });
     const summary = series.map(([day, c]) => this.term('log.chart.day', { day: format.format(day), sent: c.sent, failed: c.failed })).join('; ');
     return html`<figure class="chart" part="chart">
       <svg role="img" aria-label=${this.term('log.chart.label', { summary })} width=${series.length * (width + gap)} height=${height} viewBox="0 0 ${series.length * (width + gap)} ${height}">
@@ -483,6 +639,7 @@ export class NotificationLog extends LitElement {
 
   private renderToolbar(): TemplateResult {
     const statuses: Array<LogStatus | ''> = ['', ...LOG_STATUSES];
+    const active = this.activeStatus;
     return html`
       <div class="toolbar" part="toolbar">
         <fieldset class="chips">
@@ -490,8 +647,8 @@ export class NotificationLog extends LitElement {
           ${statuses.map((status) => {
             const label = status ? this.statusLabel(status) : this.term('log.status.all');
             const count = status ? this.counts[status] : LOG_STATUSES.reduce((sum, s) => sum + this.counts[s], 0);
-            return html`<button type="button" part="filter" aria-pressed=${this.status === status ? 'true' : 'false'} @click=${() => this.setStatus(status)}>
-              ${this.term('log.statusCount', { status: label, count })}
+            return html`<button type="button" part="filter" data-status=${status || 'all'} aria-pressed=${active === status ? 'true' : 'false'} @click=${() => (this.status = status)}>
+              ${this.term('log.statusCount', { status: label, count: this.number(count) })}
             </button>`;
           })}
         </fieldset>
@@ -501,49 +658,60 @@ export class NotificationLog extends LitElement {
         </label>
         <label>
           ${this.term('log.from')}
-          <input type="date" .value=${this.from} @change=${(event: Event) => this.onDate('from', event)} />
+          <input type="date" name="from" .value=${this.from} @change=${(event: Event) => this.onDate('from', event)} />
         </label>
         <label>
           ${this.term('log.to')}
-          <input type="date" .value=${this.to} @change=${(event: Event) => this.onDate('to', event)} />
+          <input type="date" name="to" .value=${this.to} @change=${(event: Event) => this.onDate('to', event)} />
         </label>
         <button type="button" part="button" @click=${() => this.refresh()}>${this.term('log.refresh')}</button>
         <button type="button" part="button" @click=${() => this.exportCsv()}>${this.term('log.export')}</button>
-        ${this.pending.length
-          ? html`<button type="button" part="button" class="new-rows" @click=${() => this.showPending()}>${this.term('log.newRows', { count: this.pending.length })}</button>`
+        ${this.unseen
+          ? html`<button type="button" part="button" class="new-rows" @click=${() => this.showNew()}>${this.term('log.newRows', { count: this.number(this.unseen) })}</button>`
           : nothing}
       </div>
     `;
   }
 
+  private renderMessage(text: TemplateResult | string, error = false): TemplateResult {
+    return html`<div role="rowgroup"><div role="row"><div role="cell" class="message ${error ? 'error' : 'muted'}" part="message">${text}</div></div></div>`;
+  }
+
   private renderBody(): TemplateResult {
-    if (this.phase === 'error') {
-      return html`<div role="rowgroup"><div role="row"><div role="cell" class="message error" part="message">
-        ${this.term('log.error', { message: cut(this.loadError) })}
-        <button type="button" part="button" @click=${() => this.refresh()}>${this.term('log.retryLoad')}</button>
-      </div></div></div>`;
+    if (this.pageTask.status === TaskStatus.ERROR) {
+      return this.renderMessage(
+        html`${this.term('log.error', { message: cut(this.errorText(this.pageTask.error)) })}
+          <button type="button" part="button" @click=${() => this.refresh()}>${this.term('log.retryLoad')}</button>`,
+        true,
+      );
     }
-    if (this.phase === 'loading' && this.items.length === 0) {
-      return html`<div role="rowgroup"><div role="row"><div role="cell" class="message" part="message">${this.term('log.loading')}</div></div></div>`;
-    }
+    if (this.loading && this.items.length === 0) return this.renderMessage(this.term('log.loading'));
     if (this.items.length === 0) {
-      const filtered = Boolean(this.status || this.search.trim() || this.from || this.to);
-      return html`<div role="rowgroup"><div role="row"><div role="cell" class="message muted" part="message">${this.term(filtered ? 'log.emptyFiltered' : 'log.empty')}</div></div></div>`;
+      const filtered = Boolean(this.activeStatus || this.appliedSearch.trim() || this.from || this.to);
+      return this.renderMessage(this.term(filtered ? 'log.emptyFiltered' : 'log.empty'));
     }
     const start = Math.max(0, this.firstRow - OVERSCAN);
     const end = Math.min(this.items.length, this.firstRow + this.visibleRows + OVERSCAN);
-    return html`<div class="body" role="rowgroup" @scroll=${this.onScroll}>
+    const tabbable = this.focusIndex >= start && this.focusIndex < end ? this.focusIndex : Math.min(Math.max(this.firstRow, start), end - 1);
+    return html`<div
+      class="body"
+      role="rowgroup"
+      @scroll=${this.onScroll}
+      @keydown=${this.onBodyKey}
+      @focusin=${this.onBodyFocus}
+      @click=${this.onBodyClick}
+    >
       <div class="spacer" style=${styleMap({ height: `${this.items.length * this.rowHeight}px` })}>
         ${repeat(
           this.items.slice(start, end),
           (entry) => entry.id,
-          (entry, offset) => this.renderRow(entry, start + offset),
+          (entry, offset) => this.renderRow(entry, start + offset, start + offset === tabbable),
         )}
       </div>
     </div>`;
   }
 
-  private renderRow(entry: LogEntry, index: number): TemplateResult {
+  private renderRow(entry: LogEntry, index: number, tabbable: boolean): TemplateResult {
     const recipients = entry.to.join(', ');
     const error = entry.error ? `${entry.error.code}: ${entry.error.message}` : '';
     return html`<div
@@ -551,21 +719,30 @@ export class NotificationLog extends LitElement {
       part="row"
       style=${styleMap({ top: `${index * this.rowHeight}px` })}
       role="row"
-      tabindex="0"
+      tabindex=${tabbable ? '0' : '-1'}
       data-id=${entry.id}
+      data-index=${index}
       aria-rowindex=${index + 2}
       aria-selected=${this.selectedId === entry.id ? 'true' : 'false'}
-      @click=${() => this.openDetail(entry.id)}
-      @keydown=${(event: KeyboardEvent) => this.onRowKey(event, entry.id)}
     >
-      <span class="cell" role="cell" title=${this.exactTime(entry.createdAt)}>${this.time(entry.createdAt)}</span>
-      <span class="cell" role="cell" title=${cut(recipients, 1000)}>${cut(recipients)}</span>
-      <span class="cell" role="cell" title=${cut(entry.subject, 1000)}>${cut(entry.subject)}${entry.source === 'test' ? html` <span class="muted">(${this.term('log.source.test')})</span>` : nothing}</span>
-      <span class="cell" role="cell"><span class="badge ${entry.status}" part="status">${this.statusLabel(entry.status)}</span></span>
-      <span class="cell num" role="cell">${entry.attempts}</span>
-      <span class="cell num" role="cell">${this.duration(entry.durationMs)}</span>
-      <span class="cell error" role="cell" title=${cut(error, 1000)}>${cut(error)}</span>
+      <span class="cell" part="cell" role="cell" title=${this.time(entry.createdAt, true)}>${this.time(entry.createdAt)}</span>
+      <span class="cell" part="cell" role="cell" title=${cut(recipients, 1000)}>${cut(recipients)}</span>
+      <span class="cell" part="cell" role="cell" title=${cut(entry.subject, 1000)}
+        >${cut(entry.subject)}${entry.source === 'test' ? html` <span class="muted">(${this.term('log.source.test')})</span>` : nothing}</span
+      >
+      <span class="cell" part="cell" role="cell"><span class="badge ${entry.status}" part="status">${this.statusLabel(entry.status)}</span></span>
+      <span class="cell num" part="cell" role="cell">${this.number(entry.attempts)}</span>
+      <span class="cell num" part="cell" role="cell">${this.duration(entry.durationMs)}</span>
+      <span class="cell error" part="cell" role="cell" title=${cut(error, 1000)}>${cut(error)}</span>
     </div>`;
+  }
+
+  private renderCopyable(value: string | undefined, what: string): TemplateResult | string {
+    if (!value) return '';
+    return html`<span class="mono">${cut(value, 200)}</span>
+      <button type="button" part="button" class="copy" aria-label=${this.term('log.copyWhat', { what })} @click=${() => this.copy(value)}>
+        ${this.term('log.copy')}
+      </button>`;
   }
 
   private renderError(error: LogError): TemplateResult {
@@ -578,10 +755,7 @@ export class NotificationLog extends LitElement {
       <dd>${cut(error.hint, 1000)}</dd>
       ${error.requestId
         ? html`<dt>${this.term('log.error.requestId')}</dt>
-            <dd>
-              <span class="mono">${cut(error.requestId)}</span>
-              <button type="button" part="button" @click=${() => this.copy(error.requestId!)}>${this.term('log.copy')}</button>
-            </dd>`
+            <dd>${this.renderCopyable(error.requestId, this.term('log.error.requestId'))}</dd>`
         : nothing}
     </dl>`;
   }
@@ -591,9 +765,14 @@ export class NotificationLog extends LitElement {
       <td>${this.time(attempt.at)}</td>
       <td>${this.term(`log.outcome.${attempt.outcome}` as NotificationLogStringKey)}</td>
       <td class="num">${attempt.httpStatus ?? ''}</td>
-      <td class="mono">${cut(attempt.requestId ?? '')}</td>
-      <td class="mono">${cut(attempt.clientRequestId ?? '')}</td>
-      <td>${attempt.error ? cut(`${attempt.error.code}: ${attempt.error.message}`) : ''}</td>
+      <td>${this.renderCopyable(attempt.requestId, this.term('log.attempt.requestId'))}</td>
+      <td>${this.renderCopyable(attempt.clientRequestId, this.term('log.attempt.clientRequestId'))}</td>
+      <td>
+        ${attempt.error
+          ? html`<span class="mono">${cut(attempt.error.code)}</span>: ${cut(attempt.error.message)}
+              ${attempt.error.hint ? html`<div class="muted">${cut(attempt.error.hint)}</div>` : nothing}`
+          : ''}
+      </td>
       <td class="num">${this.duration(attempt.ms)}</td>
     </tr>`;
   }
@@ -601,16 +780,16 @@ export class NotificationLog extends LitElement {
   private renderDetail(): TemplateResult | typeof nothing {
     if (!this.selectedId) return nothing;
     const detail = this.detail?.id === this.selectedId ? this.detail : null;
-    return html`<section class="detail" part="detail" aria-labelledby="detail-title">
+    return html`<section class="detail" part="detail" tabindex="-1" aria-labelledby="detail-title" @keydown=${this.onDetailKey}>
       <h3 id="detail-title">${this.term('log.detail')}${detail ? html`: ${cut(detail.subject)}` : nothing}</h3>
       ${this.detailError ? html`<p class="error">${this.term('log.error', { message: cut(this.detailError) })}</p>` : nothing}
       ${detail
         ? html`
             <dl>
               <dt>${this.term('log.detail.id')}</dt>
-              <dd class="mono">${detail.id}</dd>
+              <dd class="mono">${cut(detail.id, 100)}</dd>
               <dt>${this.term('log.detail.created')}</dt>
-              <dd>${this.time(detail.createdAt)}</dd>
+              <dd>${this.time(detail.createdAt, true)}</dd>
               <dt>${this.term('log.col.to')}</dt>
               <dd>${cut(detail.to.join(', '), 2000)}</dd>
               <dt>${this.term('log.col.status')}</dt>
@@ -640,7 +819,7 @@ export class NotificationLog extends LitElement {
               ? html`<div class="confirm" role="alert">
                   <p>${this.term('log.retry.confirmUnknown')}</p>
                   <button type="button" part="button" @click=${() => this.retry()}>${this.term('log.retry.confirm')}</button>
-                  <button type="button" part="button" @click=${() => (this.confirmingRetry = false)}>${this.term('log.retry.cancel')}</button>
+                  <button type="button" part="button" @click=${() => ((this.confirmingRetry = false), this.focusLater('.retry'))}>${this.term('log.retry.cancel')}</button>
                 </div>`
               : nothing}
           `

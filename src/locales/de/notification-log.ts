@@ -36,6 +36,7 @@ export const notificationLogDe: Record<NotificationLogStringKey, string> = {
   'log.empty': 'Es wurde noch keine Nachricht gesendet.',
   'log.emptyFiltered': 'Keine Nachricht passt zu diesen Filtern.',
   'log.error': 'Das Benachrichtigungsprotokoll konnte nicht geladen werden: {message}',
+  'log.error.network': 'der Server ist nicht erreichbar.',
   'log.retryLoad': 'Erneut versuchen',
   'log.newRows': '{count} neu – anzeigen',
   'log.detail': 'Details der Nachricht',
@@ -60,6 +61,7 @@ export const notificationLogDe: Record<NotificationLogStringKey, string> = {
   'log.error.hint': 'Was zu tun ist',
   'log.error.requestId': 'Anforderungs-ID',
   'log.copy': 'Kopieren',
+  'log.copyWhat': '{what} kopieren',
   'log.copied': 'Kopiert.',
   'log.retry': 'Erneut senden',
   'log.retry.confirmUnknown':

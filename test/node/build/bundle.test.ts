@@ -15,7 +15,7 @@ const bundlePath = join(dist, 'graph-mail-elements.bundle.js');
 /** The design's budget for the one-tag bundle (DESIGN.md): all four elements with Lit. */
 const BUDGET_BYTES = 40 * 1024;
 /**
- * The bundle is over that budget today (47.9 kB: the form alone, with Lit, is 39 kB). Until it is
+ * The bundle is over that budget today (48.9 kB: the form alone, with Lit, is 39 kB). Until it is
  * slimmed, this ceiling stops it from growing further: raise it only with a reason, lower it with
  * every saving, and remove it once the bundle fits BUDGET_BYTES. Raised from 48 kB for the log's
  * per-day chart and its bidi and exact-time handling (+0.6 kB).
