@@ -3,6 +3,7 @@
  * answers the Exchange Online PowerShell that limits an application-mode app to its sender mailbox.
  */
 import type { Hono } from 'hono';
+import { problem } from '../http/problem.js';
 import type { ConfigView, LogEntryDetail, TestReport } from '../../services/contract.js';
 import type { MailConfig } from '../mail/types.js';
 import { RestrictAppInputError, restrictAppScript } from './restrict-app.js';
@@ -32,12 +33,6 @@ export interface AssistantDeps {
   lookupTimeoutMs?: number;
 }
 
-const problem = (status: number, title: string, detail: string, errors?: Array<{ path: string; message: string }>) =>
-  new Response(JSON.stringify({ type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) }), {
-    status,
-    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
-  });
-
 export function mountAssistantRoutes(router: Hono<any>, deps: AssistantDeps): void {
   router.get('/assistant/support-bundle', async (c) => {
     const now = new Date();
@@ -53,7 +48,7 @@ export function mountAssistantRoutes(router: Hono<any>, deps: AssistantDeps): vo
       const result = await lookUpTenant(c.req.query('tenant') ?? '', deps.clouds(), { fetch: deps.fetch, timeoutMs: deps.lookupTimeoutMs });
       return c.json(result, 200, { 'cache-control': 'no-store' });
     } catch (error) {
-      if (error instanceof TenantLookupInputError) return problem(400, 'Invalid tenant', error.message, [{ path: 'tenantId', message: error.message }]);
+      if (error instanceof TenantLookupInputError) return problem(400, 'Invalid tenant', error.message, { errors: [{ path: 'tenantId', message: error.message }] });
       throw error;
     }
   });
@@ -67,7 +62,7 @@ export function mountAssistantRoutes(router: Hono<any>, deps: AssistantDeps): vo
       const result = restrictAppScript({ clientId: config.clientId, mailbox: config.fromAddress, appName: config.fromName || undefined, useDrafts: deps.useDrafts });
       return c.json({ ...result, mailbox: config.fromAddress, clientId: config.clientId }, 200, { 'cache-control': 'no-store' });
     } catch (error) {
-      if (error instanceof RestrictAppInputError) return problem(409, 'Settings incomplete', error.message, [{ path: error.path, message: error.message }]);
+      if (error instanceof RestrictAppInputError) return problem(409, 'Settings incomplete', error.message, { errors: [{ path: error.path, message: error.message }] });
       throw error;
     }
   });

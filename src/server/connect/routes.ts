@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import type { Context, Env, Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import type { ConnectMessage, ConnectStart, Problem, UpstreamError } from '../../services/contract.js';
-import type { FieldError } from '../../services/errors.js';
+import type { ConnectMessage, ConnectStart, UpstreamError } from '../../services/contract.js';
 import { explainIdentityError, type DiagnosisContext } from '../../services/diagnostics.js';
 import { normalizeOrigin } from '../../services/endpoints.js';
 import { ConnectRequestSchema, parseWith, toFieldErrors } from '../../services/schemas.js';
+import { problem, validationProblem } from '../http/problem.js';
 import { CALLBACK_HEADERS, callbackPage } from './callback-page.js';
 import {
   ConnectFailure,
@@ -39,15 +39,6 @@ const MAX_PENDING = 20;
 const STATE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const BINDING_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export function problem(status: number, title: string, detail?: string, extra: Partial<Problem> = {}): Response {
-  const body: Problem = { type: 'about:blank', title, status, ...(detail ? { detail } : {}), ...extra };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
-  });
-}
-
-const invalid = (errors: FieldError[]) => problem(400, 'Invalid request', errors[0]?.message ?? 'Some fields need attention.', { errors });
 
 /** One line for the admin: the mapped message, its fix, and the code the element recognises. */
 const errorText = (error: UpstreamError) => `${error.message} ${error.hint} (${error.code})`.trim();
@@ -113,16 +104,16 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
     try {
       body = await c.req.json();
     } catch {
-      return invalid([{ path: 'mode', message: 'The body must be JSON: { "mode": "popup" | "redirect", "returnTo"?: "/path" }.' }]);
+      return validationProblem([{ path: 'mode', message: 'The body must be JSON: { "mode": "popup" | "redirect", "returnTo"?: "/path" }.' }]);
     }
     const parsed = parseWith(ConnectRequestSchema, body);
-    if (!parsed.ok) return invalid(toFieldErrors(parsed.issues));
+    if (!parsed.ok) return validationProblem(toFieldErrors(parsed.issues));
     const request = parsed.value;
     const own = ownOrigin();
     let returnTo: string | undefined;
     if (request.returnTo !== undefined) {
       if (request.mode !== 'redirect') {
-        return invalid([{ path: 'returnTo', key: 'connect.returnTo', message: 'returnTo is used in redirect mode only; a popup reports back to the page that opened it.' }]);
+        return validationProblem([{ path: 'returnTo', key: 'connect.returnTo', message: 'returnTo is used in redirect mode only; a popup reports back to the page that opened it.' }]);
       }
       let target: URL | null = null;
       try {
@@ -130,7 +121,7 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
       } catch {
         target = null;
       }
-      if (!target || target.origin !== own) return invalid(toFieldErrors([{ path: 'returnTo', key: 'connect.returnTo' }]));
+      if (!target || target.origin !== own) return validationProblem(toFieldErrors([{ path: 'returnTo', key: 'connect.returnTo' }]));
       returnTo = `${target.pathname}${target.search}${target.hash}`;
     } else if (request.mode === 'redirect') {
       returnTo = '/';

@@ -17,8 +17,15 @@ export const validationProblem = (errors: FieldError[]) => problem(400, 'Invalid
 
 export const isJsonType = (type: string | null | undefined) => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test((type ?? '').trim());
 
-/** Reads a JSON body of at most `max` bytes. An empty body reads as `undefined`. */
-export async function readJsonBody(request: Request, max: number): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+/**
+ * Reads a JSON body of at most `max` bytes. An empty body reads as `undefined`. `errorPath` names the
+ * field a malformed body is reported on (a route with one main field points the admin at it).
+ */
+export async function readJsonBody(
+  request: Request,
+  max: number,
+  { errorPath = '' }: { errorPath?: string } = {},
+): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
   const tooLarge = () => ({ ok: false as const, response: problem(413, 'Too large', `The request body is larger than ${max} bytes.`) });
   if (Number(request.headers.get('content-length') ?? '0') > max) return tooLarge();
   const chunks: Uint8Array[] = [];
@@ -43,6 +50,6 @@ export async function readJsonBody(request: Request, max: number): Promise<{ ok:
   try {
     return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
   } catch {
-    return { ok: false, response: validationProblem([{ path: '', message: 'The body is not valid JSON.' }]) };
+    return { ok: false, response: validationProblem([{ path: errorPath, message: 'The body is not valid JSON.' }]) };
   }
 }

@@ -7,7 +7,8 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context, Hono } from 'hono';
-import type { LogQuery, MailMessage, Problem } from '../../services/contract.js';
+import type { LogQuery, MailMessage } from '../../services/contract.js';
+import { problem } from '../http/problem.js';
 import type { FieldError } from '../../services/errors.js';
 import { LogQuerySchema, MailMessageSchema, parseWith, toFieldErrors } from '../../services/schemas.js';
 import { MailInputError, type AttachmentInput, type OwnedFileInput } from './attachments.js';
@@ -15,14 +16,6 @@ import { logCsvStream } from './csv.js';
 import { InvalidCursorError } from './log-store.js';
 import { readMultipart } from './multipart.js';
 import type { MailRuntime } from './runtime.js';
-
-export function problem(status: number, title: string, detail?: string, extra: Partial<Problem> = {}, headers: Record<string, string> = {}): Response {
-  const body: Problem = { type: 'about:blank', title, status, ...(detail ? { detail } : {}), ...extra };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers },
-  });
-}
 
 const validation = (errors: FieldError[], status = 400) =>
   problem(status, status === 413 ? 'Too large' : 'Invalid request', errors[0]?.message ?? 'Some fields need attention.', { errors });

@@ -10,7 +10,8 @@
  *   });
  */
 import type { Env, Hono } from 'hono';
-import type { Problem, TestRequest } from '../../services/contract.js';
+import type { TestRequest } from '../../services/contract.js';
+import { isJsonType, problem, readJsonBody, validationProblem } from '../http/problem.js';
 import type { FieldError } from '../../services/errors.js';
 import { MAX_TEST_ATTACHMENT_BYTES, TestRequestSchema, parseWith, toFieldErrors } from '../../services/schemas.js';
 import { DEFAULT_MAX_TEST_ATTACHMENT_BYTES } from './attachment.js';
@@ -21,43 +22,14 @@ import type { TestDeps, TestSettings } from './types.js';
 /** A test request is a few fields and a body of at most 100,000 characters. */
 const MAX_BODY_BYTES = 512 * 1024;
 
-function problem(status: number, title: string, detail: string, extra: Partial<Problem> = {}, headers: Record<string, string> = {}): Response {
-  const body: Problem = { type: 'about:blank', title, status, detail, ...extra };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...headers },
-  });
-}
-
-const invalid = (errors: FieldError[]) => problem(400, 'Invalid request', errors[0]?.message ?? 'Some fields need attention.', { errors });
-
 async function readBody(request: Request): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
-  const type = request.headers.get('content-type') ?? '';
-  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type.trim())) {
+  if (!isJsonType(request.headers.get('content-type'))) {
     return { ok: false, response: problem(415, 'Unsupported media type', 'Send the test request as application/json.') };
   }
-  const tooLarge = () => ({ ok: false as const, response: problem(413, 'Too large', `The request body is larger than ${MAX_BODY_BYTES} bytes.`) });
-  if (Number(request.headers.get('content-length') ?? '0') > MAX_BODY_BYTES) return tooLarge();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body?.getReader();
-  if (reader) {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > MAX_BODY_BYTES) {
-        await reader.cancel();
-        return tooLarge();
-      }
-      chunks.push(value);
-    }
-  }
-  try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
-  } catch {
-    return { ok: false, response: invalid([{ path: 'to', message: 'The body is not valid JSON.' }]) };
-  }
+  const body = await readJsonBody(request, MAX_BODY_BYTES, { errorPath: 'to' });
+  // An empty body is as unreadable as a malformed one: the recipient is what is missing.
+  if (body.ok && body.value === undefined) return { ok: false, response: validationProblem([{ path: 'to', message: 'The body is not valid JSON.' }]) };
+  return body;
 }
 
 /** Parses and checks a test request; the attachment cap is this server's, below the schema's maximum. */
@@ -99,7 +71,7 @@ export function mountTestRoute<E extends Env>(router: Hono<E>, deps: TestDeps): 
     const body = await readBody(c.req.raw);
     if (!body.ok) return body.response;
     const parsed = parseTestRequest(body.value, maxAttachmentBytes);
-    if (!parsed.ok) return invalid(parsed.errors);
+    if (!parsed.ok) return validationProblem(parsed.errors);
     const admin = String((await deps.adminIdentity(c)) ?? '');
     const decision = limiter.take(admin);
     if (!decision.allowed) {
