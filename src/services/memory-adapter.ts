@@ -51,9 +51,6 @@ import {
   baseFilter,
   compareRecords,
   countStatuses,
-  CSV_COLUMNS,
-  csvEntry,
-  csvRow,
   decodeCursor,
   encodeCursor,
   failureError,
@@ -64,6 +61,7 @@ import {
   uuid,
   type LogRecord,
 } from './memory-log.js';
+import { CSV_HEAD, csvEntry } from './log-csv.js';
 import { ConnectRequestSchema, LogQuerySchema, TestRequestSchema, parseWith, toFieldErrors, validateConfigInput, type Issue } from './schemas.js';
 
 /** Which step of a connection test fails, and how (the codes the server's diagnostics explain). */
@@ -512,7 +510,7 @@ export class MemoryAdapter implements EmailBackendAdapter {
     return this.call('downloadLogCsv', signal, () => {
       const q = this.parseQuery({ ...query, cursor: undefined, limit: undefined });
       const matches = baseFilter(q);
-      const parts = [`\uFEFF${csvRow(CSV_COLUMNS)}`];
+      const parts = [CSV_HEAD];
       for (const record of this.records) {
         if ((!q.status || record.entry.status === q.status) && matches(record)) parts.push(csvEntry(record.entry));
       }

@@ -307,29 +307,3 @@ export function indexAfter(records: readonly LogRecord[], cursor: { at: number; 
   return low;
 }
 
-// The server's CSV (columns, formula guard, quoting), so a download looks the same from both.
-
-export const CSV_COLUMNS = ['id', 'createdAt', 'status', 'source', 'to', 'subject', 'attempts', 'durationMs', 'errorCode', 'errorMessage', 'requestId'] as const;
-
-export function csvCell(value: unknown): string {
-  let text = value === undefined || value === null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-export const csvRow = (cells: readonly unknown[]): string => `${cells.map(csvCell).join(',')}\r\n`;
-
-export const csvEntry = (entry: LogEntry): string =>
-  csvRow([
-    entry.id,
-    entry.createdAt,
-    entry.status,
-    entry.source,
-    entry.to.join('; '),
-    entry.subject,
-    entry.attempts,
-    entry.durationMs,
-    entry.error?.code,
-    entry.error?.message,
-    entry.error?.requestId,
-  ]);
