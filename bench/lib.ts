@@ -3,11 +3,11 @@
  * pieces a run is assembled from (the sandbox cloud in a process of its own, the reference server on a
  * socket, configured in application mode through its REST API).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startSandbox as startSandboxProcess, type MailboxMessage, type RecordedRequest, type SandboxSeed } from '../test/node/helpers/mail-sandbox.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -52,22 +52,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
   }
 }
 
-/** A free port whose next `size - 1` neighbours are free too. */
-export async function freePortBlock(size: number): Promise<number> {
-  const isFree = (port: number) =>
-    new Promise<boolean>((done) => {
-      const server = createServer();
-      server.once('error', () => done(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    let free = true;
-    for (let offset = 0; offset < size && free; offset += 1) free = await isFree(base + offset);
-    if (free) return base;
-  }
-  throw new Error(`no block of ${size} free ports`);
-}
+export { freePortBlock } from '../test/node/helpers/ports.js';
 
 /** Stops a child this run started: SIGTERM to it (or its process group), SIGKILL after a grace. */
 export async function stopChild(child: ChildProcess, group = false, graceMs = 5000): Promise<void> {
@@ -87,31 +72,13 @@ export async function stopChild(child: ChildProcess, group = false, graceMs = 50
   clearTimeout(timer);
 }
 
-export interface SandboxSeed {
-  tenants: Array<{ id: string; domain: string }>;
-  apps: Array<{ tenantId: string; clientId: string; displayName: string; kind?: string; secrets: Array<{ id: string; value: string }>; applicationPermissions: string[] }>;
-  users: Array<{ id: string; tenantId: string; userPrincipalName: string; mail: string; kind: string }>;
-}
+export type { MailboxMessage, SandboxSeed } from '../test/node/helpers/mail-sandbox.js';
+export type SandboxRequest = RecordedRequest;
 
-export interface MailboxMessage {
-  id: string;
-  subject: string;
-  attachments: Array<{ name: string; size: number; sha256: string }>;
-  deliveredAt: string;
-}
-
-export interface SandboxRequest {
-  at: string;
-  method: string;
-  path: string;
-  status: number;
-}
-
-/** The sandbox cloud as `npm run sandbox` starts it, on a free port pair, reached only over HTTP. */
+/** The sandbox cloud as `npm run sandbox` starts it (the tests' launcher), on a free port pair, reached only over HTTP. */
 export interface Sandbox {
   origin: string;
   seed: SandboxSeed;
-  pid: number;
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   mailbox(to: string): Promise<MailboxMessage[]>;
   requests(): Promise<SandboxRequest[]>;
@@ -119,48 +86,17 @@ export interface Sandbox {
 }
 
 export async function startSandbox(): Promise<Sandbox> {
-  const port = await freePortBlock(2);
-  const origin = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'graph-mail-bench-sandbox-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, SANDBOX_PORT: String(port), SANDBOX_DATA_DIR: dataDir },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let errors = '';
-  child.stderr?.on('data', (chunk) => (errors += chunk));
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${origin}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`sandbox ${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
-    return (text ? JSON.parse(text) : undefined) as T;
-  };
-  const seed = await waitFor(
-    'the sandbox to answer',
-    async () => {
-      if (child.exitCode !== null) throw new Error(`the sandbox exited (${child.exitCode}): ${errors}`);
-      try {
-        return await call<SandboxSeed>('GET', '/sandbox/seed');
-      } catch {
-        return undefined;
-      }
-    },
-    30_000,
-    100,
-  );
+  const sandbox = await startSandboxProcess({ SANDBOX_DATA_DIR: dataDir });
+  const { control } = sandbox;
   return {
-    origin,
-    seed,
-    pid: child.pid!,
-    call,
-    mailbox: async (to) => (await call<{ messages: MailboxMessage[] }>('GET', `/sandbox/mailbox?to=${encodeURIComponent(to)}`)).messages,
-    requests: async () => (await call<{ requests: SandboxRequest[] }>('GET', '/sandbox/requests')).requests,
+    origin: sandbox.origin,
+    seed: sandbox.seed,
+    call: (method, path, body) => control.call(method, path, body),
+    mailbox: (to) => control.mailbox(to),
+    requests: () => control.requests(),
     async stop() {
-      await stopChild(child);
+      await sandbox.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

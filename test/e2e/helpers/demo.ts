@@ -4,29 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePortBlock } from '../../node/helpers/ports.js';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
-
-/** A port whose next three neighbours are free too (the sandbox and the cross-origin page use them). */
-export async function freePortBlock(size = 4): Promise<number> {
-  const isFree = (port: number) =>
-    new Promise<boolean>((resolveFree) => {
-      const server = createServer();
-      server.once('error', () => resolveFree(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    let free = true;
-    for (let offset = 0; offset < size && free; offset += 1) free = await isFree(base + offset);
-    if (free) return base;
-  }
-  throw new Error(`no block of ${size} free ports`);
-}
 
 export interface Demo {
   port: number;
@@ -46,7 +29,7 @@ export interface DemoOptions {
 
 /** Starts `src/demo/start.ts` and waits until it prints that it is ready and `/api/mail/config` answers. */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  const port = options.port ?? (await freePortBlock());
+  const port = options.port ?? (await freePortBlock(4));
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'graph-mail-e2e-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/demo/start.ts'], {
     cwd: ROOT,

@@ -3,8 +3,8 @@
  * only over HTTP through its fixed control API (DESIGN.md), stopped at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { freePortBlock } from './ports.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -14,6 +14,7 @@ export interface SandboxSeed {
     tenantId: string;
     clientId: string;
     displayName: string;
+    kind?: string;
     secrets: Array<{ id: string; value: string; expiresAt: string }>;
     redirectUris: string[];
     delegatedPermissions: string[];
@@ -57,7 +58,8 @@ export interface Fault {
 export class SandboxControl {
   constructor(readonly origin: string) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** Any control or Graph call, as JSON; throws on a status other than 2xx. */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${this.origin}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -86,29 +88,9 @@ export interface SandboxProcess {
   stop(): Promise<void>;
 }
 
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const port = await new Promise<number>((resolvePort, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    const nextFree = await new Promise<boolean>((resolveFree) => {
-      const server = createServer();
-      server.once('error', () => resolveFree(false));
-      server.listen(port + 1, '127.0.0.1', () => server.close(() => resolveFree(true)));
-    });
-    if (port > 0 && port < 65_000 && nextFree) return port;
-  }
-  throw new Error('no free port pair');
-}
-
 /** Starts `node --import tsx src/sandbox/main.ts` and waits until its control API answers. */
 export async function startSandbox(env: Record<string, string> = {}): Promise<SandboxProcess> {
-  const port = await freePortPair();
+  const port = await freePortBlock(2);
   const origin = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts'], {
     cwd: ROOT,

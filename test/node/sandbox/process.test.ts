@@ -8,30 +8,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePortBlock } from '../helpers/ports.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((done, fail) => {
-      const server = createServer();
-      server.once('error', fail);
-      server.listen(0, '127.0.0.1', () => {
-        const { port: chosen } = server.address() as { port: number };
-        server.close(() => done(chosen));
-      });
-    });
-    const nextFree = await new Promise<boolean>((done) => {
-      const server = createServer();
-      server.once('error', () => done(false));
-      server.listen(port + 1, '127.0.0.1', () => server.close(() => done(true)));
-    });
-    if (nextFree && port < 65_000) return port;
-  }
-}
 
 function run(port: number, dataDir: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/sandbox/main.ts'], {
@@ -70,7 +52,7 @@ describe('npm run sandbox', { timeout: 90_000 }, () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('prints its URLs and users, serves HTTPS trusted through its CA, and stops on SIGTERM', async () => {
-    const port = await freePort();
+    const port = await freePortBlock(2);
     const sandbox = run(port, dataDir);
     const output = await sandbox.printed('Sign-in users');
     assert.match(output, new RegExp(`HTTP: +http://127\\.0\\.0\\.1:${port}`));
