@@ -1,13 +1,13 @@
 import { css } from 'lit';
+import { sharedStyles } from '../shared/styles.js';
 
-export const azureConnectButtonStyles = css`
+export const azureConnectButtonStyles = [
+  sharedStyles,
+  css`
   :host {
     display: block;
     font: inherit;
     color: var(--gm-color-text, inherit);
-  }
-  :host([hidden]) {
-    display: none;
   }
   .base {
     display: grid;
@@ -19,23 +19,10 @@ export const azureConnectButtonStyles = css`
     align-items: center;
     gap: var(--gm-spacing-small, 0.5rem);
   }
-  button {
-    font: inherit;
-    cursor: pointer;
-    padding: var(--gm-button-padding, 0.375rem 0.875rem);
-    border: 1px solid var(--gm-button-border-color, #8a8886);
-    border-radius: var(--gm-border-radius, 4px);
-    background: var(--gm-button-background, #ffffff);
-    color: var(--gm-button-color, #1b1b1b);
-  }
   button[part~='button'] {
     background: var(--gm-color-primary, #0f6cbd);
     border-color: var(--gm-color-primary, #0f6cbd);
     color: var(--gm-color-on-primary, #ffffff);
-  }
-  button[aria-disabled='true'] {
-    cursor: not-allowed;
-    opacity: 0.6;
   }
   button:focus-visible {
     outline: var(--gm-focus-ring, 2px solid #0f6cbd);
@@ -84,4 +71,5 @@ export const azureConnectButtonStyles = css`
     clip-path: inset(50%);
     white-space: nowrap;
   }
-`;
+`,
+];

@@ -1,14 +1,14 @@
 import { css } from 'lit';
+import { sharedStyles } from '../shared/styles.js';
 
-export const emailConfigFormStyles = css`
+export const emailConfigFormStyles = [
+  sharedStyles,
+  css`
   :host {
     display: block;
     font: inherit;
     color: var(--gm-color-text, inherit);
     max-inline-size: var(--gm-form-max-width, 48rem);
-  }
-  :host([hidden]) {
-    display: none;
   }
   * {
     box-sizing: border-box;
@@ -144,23 +144,10 @@ export const emailConfigFormStyles = css`
     background: var(--gm-color-success-background, #dff6dd);
     color: var(--gm-color-success-text, #0e5c0e);
   }
-  button {
-    font: inherit;
-    cursor: pointer;
-    padding: var(--gm-button-padding, 0.375rem 0.875rem);
-    border: 1px solid var(--gm-button-border-color, #8a8886);
-    border-radius: var(--gm-border-radius, 4px);
-    background: var(--gm-button-background, #ffffff);
-    color: var(--gm-button-color, #1b1b1b);
-  }
   button.primary {
     background: var(--gm-color-primary, #0f6cbd);
     border-color: var(--gm-color-primary, #0f6cbd);
     color: var(--gm-color-on-primary, #ffffff);
-  }
-  button:disabled {
-    cursor: not-allowed;
-    opacity: 0.6;
   }
   .link-button {
     border: none;
@@ -287,4 +274,5 @@ export const emailConfigFormStyles = css`
     clip-path: inset(50%);
     white-space: nowrap;
   }
-`;
+`,
+];

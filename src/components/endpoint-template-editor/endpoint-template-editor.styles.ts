@@ -1,15 +1,15 @@
 import { css } from 'lit';
+import { sharedStyles } from '../shared/styles.js';
 
-export const endpointTemplateEditorStyles = css`
+export const endpointTemplateEditorStyles = [
+  sharedStyles,
+  css`
   :host {
     display: block;
     font: inherit;
     color: var(--gm-color-text, inherit);
     --_input-padding: var(--gm-input-padding, 0.375rem 0.5rem);
     --_mono: var(--gm-font-monospace, ui-monospace, 'Cascadia Mono', Consolas, 'Liberation Mono', monospace);
-  }
-  :host([hidden]) {
-    display: none;
   }
   .base {
     display: grid;
@@ -175,19 +175,6 @@ export const endpointTemplateEditorStyles = css`
     color: var(--gm-color-danger-text, #a4262c);
     overflow-wrap: anywhere;
   }
-  button {
-    font: inherit;
-    cursor: pointer;
-    padding: var(--gm-button-padding, 0.375rem 0.875rem);
-    border: 1px solid var(--gm-button-border-color, #8a8886);
-    border-radius: var(--gm-border-radius, 4px);
-    background: var(--gm-button-background, #ffffff);
-    color: var(--gm-button-color, #1b1b1b);
-  }
-  button:disabled {
-    cursor: not-allowed;
-    opacity: 0.6;
-  }
   button:focus-visible,
   [role='menuitem']:focus-visible {
     outline: var(--gm-focus-ring, 2px solid #0f6cbd);
@@ -240,4 +227,5 @@ export const endpointTemplateEditorStyles = css`
     clip-path: inset(50%);
     white-space: nowrap;
   }
-`;
+`,
+];

@@ -1,16 +1,16 @@
 import { css } from 'lit';
+import { sharedStyles } from '../shared/styles.js';
 
 // `.body` has `overflow-anchor: none`: the element keeps the rows in view still itself when live rows
 // arrive above them, and the browser's own scroll anchoring would move them a second time.
-export const notificationLogStyles = css`
+export const notificationLogStyles = [
+  sharedStyles,
+  css`
   :host {
     display: block;
     font: inherit;
     color: var(--gm-color-text, inherit);
     --_border: var(--gm-color-border, #8a8886);
-  }
-  :host([hidden]) {
-    display: none;
   }
   .toolbar {
     display: flex;
@@ -241,4 +241,5 @@ export const notificationLogStyles = css`
     clip: rect(0 0 0 0);
     white-space: nowrap;
   }
-`;
+`,
+];
