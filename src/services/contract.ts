@@ -44,6 +44,9 @@ export interface ConfigInput {
   endpoints?: Partial<EndpointTemplates>;
 }
 
+/** The fields a connection locks: changing one while connected answers 409 (the credential stays editable). */
+export const LOCKED_FIELDS = ['mode', 'cloud', 'tenantId', 'clientId', 'endpoints'] as const;
+
 export type ConnectionState = 'disconnected' | 'connected' | 'needs-reconnect' | 'error';
 
 export interface ConnectionView {

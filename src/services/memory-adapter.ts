@@ -15,7 +15,6 @@ import type {
   ConnectRequest,
   ConnectStart,
   ConnectStatus,
-  CredentialKind,
   EmailBackendAdapter,
   EndpointDefaults,
   EndpointTemplates,
@@ -32,7 +31,7 @@ import type {
   TestStepId,
   UpstreamError,
 } from './contract.js';
-import { ENDPOINT_NAMES, TEST_STEP_IDS } from './contract.js';
+import { ENDPOINT_NAMES, LOCKED_FIELDS, TEST_STEP_IDS } from './contract.js';
 import { explainGraphError, explainIdentityError, type Diagnosis } from './diagnostics.js';
 import { NATIONAL_CLOUD_IDS, defaultEndpoints, presetFor } from './endpoints.js';
 import {
@@ -169,22 +168,11 @@ const STEP_LABELS: Readonly<Record<TestStepId, string>> = {
   send: 'Send the test message',
 };
 
-const LOCKED_FIELDS = ['mode', 'cloud', 'tenantId', 'clientId', 'endpoints'] as const;
-
-interface Stored {
-  mode: AuthMode;
-  cloud: CloudId;
-  tenantId: string;
-  clientId: string;
-  credential: CredentialKind;
-  secretExpiresAt: string;
-  fromName: string;
-  fromAddress: string;
-  saveToSentItems: boolean;
-  endpoints: EndpointTemplates;
-  secret?: string;
-  certificate?: CertificateInput;
-}
+/** The saved settings as the view shows them, plus the write-only credential. */
+type Stored = Pick<
+  ConfigView,
+  'mode' | 'cloud' | 'tenantId' | 'clientId' | 'credential' | 'secretExpiresAt' | 'fromName' | 'fromAddress' | 'saveToSentItems' | 'endpoints'
+> & { secret?: string; certificate?: CertificateInput };
 
 interface PendingConnect {
   mode: ConnectRequest['mode'];

@@ -16,7 +16,7 @@ import { CERTIFICATE_MESSAGES_EN, inspectCertificate, type CertificateFacts } fr
 import { sealedAt, type ConfigRecord, type ConnectionRecord, type GraphMailStore, type SecretField, type StoredSettings } from '../store/types.js';
 
 /** Settings that cannot change while a mailbox is connected (DESIGN.md: PUT /config → 409). */
-export const LOCKED_FIELDS = ['mode', 'cloud', 'tenantId', 'clientId', 'endpoints'] as const;
+export { LOCKED_FIELDS } from '../../services/contract.js';
 
 export class ConfigValidationError extends Error {
   override name = 'ConfigValidationError';
