@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'vite';
+import { viteBuild } from '../src/demo/build.js';
 import { ROOT, round, type Report } from './lib.js';
 
 /** Strings only msal-browser's code or an import of it contain. */
@@ -39,8 +39,8 @@ export async function benchBundle(report: Report): Promise<void> {
   const dir = mkdtempSync(join(cache, 'graph-mail-bench-bundle-'));
   try {
     const configFile = join(ROOT, 'vite.config.ts');
-    await build({ configFile, mode: 'bundle', logLevel: 'silent', build: { outDir: join(dir, 'bundle'), emptyOutDir: true } });
-    await build({ configFile, mode: 'production', logLevel: 'silent', build: { outDir: join(dir, 'esm'), emptyOutDir: true } });
+    await viteBuild({ configFile, mode: 'bundle', logLevel: 'silent', build: { outDir: join(dir, 'bundle'), emptyOutDir: true } });
+    await viteBuild({ configFile, mode: 'production', logLevel: 'silent', build: { outDir: join(dir, 'esm'), emptyOutDir: true } });
     const bundle = readFileSync(join(dir, 'bundle', 'graph-mail-elements.bundle.js'));
 
     // Lit alone, minified the same way: one element with a reactive property, styles and a template.
@@ -48,7 +48,7 @@ export async function benchBundle(report: Report): Promise<void> {
       join(dir, 'lit-entry.ts'),
       "import { LitElement, html, css } from 'lit';\nclass X extends LitElement { static styles = css`:host{display:block}`; static properties = { a: {} }; declare a: string; render() { return html`<p>${this.a}</p>`; } }\ncustomElements.define('x-x', X);\n",
     );
-    await build({
+    await viteBuild({
       configFile: false,
       root: ROOT,
       logLevel: 'silent',

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import { chromium } from 'playwright-core';
-import { build } from 'vite';
+import { viteBuild } from '../src/demo/build.js';
 import { ROOT, percentile, round, type Report } from './lib.js';
 
 const ROWS = Number(process.env.BENCH_ELEMENT_ROWS ?? 100_000);
@@ -130,7 +130,7 @@ export async function benchLogElement(report: Report): Promise<void> {
       join(dir, 'index.html'),
       '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>notification-log, 100,000 rows</title><style>body{margin:0;font:14px system-ui}notification-log{--gm-log-height:640px}</style></head><body><script type="module" src="./entry.ts"></script></body></html>',
     );
-    await build({
+    await viteBuild({
       configFile: false,
       root: dir,
       logLevel: 'silent',

@@ -40,7 +40,6 @@ if (unknown.length) {
   process.exit(2);
 }
 
-const nodeEnv = process.env.NODE_ENV;
 const results: Result[] = [];
 const failures: string[] = [];
 const met = (r: Result) => (r.target === null ? '' : (r.better === 'lower' ? r.value <= r.target : r.value >= r.target) ? 'met' : 'MISSED');
@@ -49,10 +48,6 @@ console.log(`${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load ave
 for (const [name, bench] of Object.entries(BENCHES)) {
   if (only && !only.includes(name)) continue;
   const started = performance.now();
-  // Vite's build() sets NODE_ENV to production as a side effect; a server started after it would then
-  // refuse the sandbox and loopback admin requests. Each benchmark starts from the environment as given.
-  if (nodeEnv === undefined) delete process.env.NODE_ENV;
-  else process.env.NODE_ENV = nodeEnv;
   process.stdout.write(`${name}: running…\n`);
   try {
     await bench((result) => {

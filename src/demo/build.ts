@@ -6,9 +6,24 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'vite';
+import { build, type InlineConfig } from 'vite';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * Vite's build() sets process.env.NODE_ENV to 'production' in the calling process as a side effect;
+ * a server started afterwards would then refuse the sandbox and loopback admins. Every build of the
+ * demo and the benchmarks goes through here, which puts the variable back as it was.
+ */
+export async function viteBuild(config: InlineConfig): Promise<void> {
+  const before = process.env.NODE_ENV;
+  try {
+    await build(config);
+  } finally {
+    if (before === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = before;
+  }
+}
 export const BUNDLE_PATH = join(ROOT, 'dist', 'graph-mail-elements.bundle.js');
 
 /** The newest modification time of any file below the given folders. */
@@ -32,13 +47,13 @@ export async function buildDemoAssets(outDir: string, log: (line: string) => voi
   const sources = Math.max(newest(ELEMENT_SOURCES.filter((path) => !path.endsWith('.ts'))), ...ELEMENT_SOURCES.filter((path) => path.endsWith('.ts')).map(mtime));
   if (mtime(BUNDLE_PATH) < sources) {
     log('building dist/graph-mail-elements.bundle.js …');
-    await build({ configFile: join(ROOT, 'vite.config.ts'), mode: 'bundle', logLevel: 'warn' });
+    await viteBuild({ configFile: join(ROOT, 'vite.config.ts'), mode: 'bundle', logLevel: 'warn' });
   }
   const portalDir = join(outDir, 'portal');
   const pages = join(ROOT, 'src/demo/pages');
   if (mtime(join(portalDir, 'index.html')) < Math.max(sources, newest([pages]))) {
     log('building the demo portal page …');
-    await build({
+    await viteBuild({
       configFile: false,
       root: pages,
       base: '/',

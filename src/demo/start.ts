@@ -26,9 +26,7 @@ interface SandboxSeed {
   users: Array<{ tenantId: string; userPrincipalName: string; kind: string }>;
 }
 
-// A snapshot: Vite's build() sets process.env.NODE_ENV to 'production' as a side effect, which must not
-// turn the demo's server into production mode.
-const env = { ...process.env };
+const env = process.env;
 const port = Number(env.PORT ?? 8787);
 const dataDir = resolve(env.GRAPH_MAIL_DATA_DIR || '.data');
 const children: ChildProcess[] = [];
@@ -48,7 +46,7 @@ async function startSandbox(): Promise<{ origins: string[]; seed: SandboxSeed }>
   if (!given) {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/sandbox/main.ts')], {
       cwd: ROOT,
-      env: { ...process.env, SANDBOX_PORT: String(port + 1), SANDBOX_DATA_DIR: join(dataDir, 'sandbox') },
+      env: { ...env, SANDBOX_PORT: String(port + 1), SANDBOX_DATA_DIR: join(dataDir, 'sandbox') },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);
@@ -113,8 +111,6 @@ process.on('SIGTERM', () => void stop());
 try {
   const sandbox = await startSandbox();
   const { portalDir } = await buildDemoAssets(join(dataDir, 'demo'), say);
-  if (env.NODE_ENV === undefined) delete process.env.NODE_ENV;
-  else process.env.NODE_ENV = env.NODE_ENV;
   const legacyTemplate = readFileSync(join(ROOT, 'src/demo/pages/legacy.html'), 'utf8');
   // The legacy page's anti-forgery token, as ASP.NET would render it into __RequestVerificationToken;
   // the elements send it back in the RequestVerificationToken header and the server checks it.
