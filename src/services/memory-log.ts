@@ -4,6 +4,7 @@
  */
 import type { LogAttempt, LogCounts, LogEntry, LogError, LogQuery, LogStatus } from './contract.js';
 import { LOG_STATUSES } from './contract.js';
+import { dateBounds } from './log-query.js';
 import { explainGraphError, explainIdentityError, explainNetworkError } from './diagnostics.js';
 
 export interface LogRecord {
@@ -251,16 +252,6 @@ export function generateLog(count: number, options: GenerateOptions = {}): LogRe
 export const compareRecords = (a: LogRecord, b: LogRecord): number =>
   b.at - a.at || (a.entry.id < b.entry.id ? 1 : a.entry.id > b.entry.id ? -1 : 0);
 
-/** Date filters as the server reads them: `from` inclusive, `to` exclusive, a bare date covers its day. */
-export function dateBounds(query: Pick<LogQuery, 'from' | 'to'>): { from?: number; to?: number } {
-  const bounds: { from?: number; to?: number } = {};
-  if (query.from) bounds.from = Date.parse(query.from);
-  if (query.to) {
-    const to = Date.parse(query.to);
-    bounds.to = /^\d{4}-\d{2}-\d{2}$/.test(query.to.trim()) ? to + 86_400_000 : to;
-  }
-  return bounds;
-}
 
 /** Every filter but status and cursor, as a predicate. */
 export function baseFilter(query: LogQuery): (record: LogRecord) => boolean {

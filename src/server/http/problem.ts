@@ -17,17 +17,9 @@ export const validationProblem = (errors: FieldError[]) => problem(400, 'Invalid
 
 export const isJsonType = (type: string | null | undefined) => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test((type ?? '').trim());
 
-/**
- * Reads a JSON body of at most `max` bytes. An empty body reads as `undefined`. `errorPath` names the
- * field a malformed body is reported on (a route with one main field points the admin at it).
- */
-export async function readJsonBody(
-  request: Request,
-  max: number,
-  { errorPath = '' }: { errorPath?: string } = {},
-): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
-  const tooLarge = () => ({ ok: false as const, response: problem(413, 'Too large', `The request body is larger than ${max} bytes.`) });
-  if (Number(request.headers.get('content-length') ?? '0') > max) return tooLarge();
+/** The body's bytes, or null when it is larger than `max` (read no further than that). */
+export async function readBodyBytes(request: Request, max: number): Promise<Buffer | null> {
+  if (Number(request.headers.get('content-length') ?? '0') > max) return null;
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body?.getReader();
@@ -38,17 +30,31 @@ export async function readJsonBody(
       size += value.length;
       if (size > max) {
         await reader.cancel();
-        return tooLarge();
+        return null;
       }
       chunks.push(value);
     }
   }
-  if (size === 0) return { ok: true, value: undefined };
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Reads a JSON body of at most `max` bytes. An empty body reads as `undefined`. `errorPath` names the
+ * field a malformed body is reported on (a route with one main field points the admin at it).
+ */
+export async function readJsonBody(
+  request: Request,
+  max: number,
+  { errorPath = '' }: { errorPath?: string } = {},
+): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const bytes = await readBodyBytes(request, max);
+  if (!bytes) return { ok: false, response: problem(413, 'Too large', `The request body is larger than ${max} bytes.`) };
+  if (bytes.length === 0) return { ok: true, value: undefined };
   if (!isJsonType(request.headers.get('content-type'))) {
     return { ok: false, response: problem(415, 'Unsupported media type', 'Send the request body as application/json.') };
   }
   try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+    return { ok: true, value: JSON.parse(bytes.toString('utf8')) };
   } catch {
     return { ok: false, response: validationProblem([{ path: errorPath, message: 'The body is not valid JSON.' }]) };
   }

@@ -12,6 +12,8 @@
 import type { LogAttempt, LogCounts, LogEntry, LogEntryDetail, LogError, LogPage, LogQuery, LogStatus } from '../../services/contract.js';
 import { LOG_STATUSES } from '../../services/contract.js';
 import type { Db } from './types.js';
+import { dateBounds } from '../../services/log-query.js';
+
 
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
@@ -84,16 +86,6 @@ export function decodeCursor(cursor: string): { createdAt: number; id: string } 
   return match ? { createdAt: Number(match[1]), id: match[2] } : null;
 }
 
-/** Date filters: `from` inclusive; `to` exclusive, but a bare date (`2024-05-01`) covers that whole day. */
-export function dateBounds(query: Pick<LogQuery, 'from' | 'to'>): { from?: number; to?: number } {
-  const bounds: { from?: number; to?: number } = {};
-  if (query.from) bounds.from = Date.parse(query.from);
-  if (query.to) {
-    const to = Date.parse(query.to);
-    bounds.to = /^\d{4}-\d{2}-\d{2}$/.test(query.to.trim()) ? to + 86_400_000 : to;
-  }
-  return bounds;
-}
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
 /** An FTS5 string literal: the whole text as one phrase, which the trigram tokenizer reads as a substring. */

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context, Hono } from 'hono';
 import type { LogQuery, MailMessage } from '../../services/contract.js';
-import { problem } from '../http/problem.js';
+import { problem, readBodyBytes } from '../http/problem.js';
 import type { FieldError } from '../../services/errors.js';
 import { LogQuerySchema, MailMessageSchema, parseWith, toFieldErrors } from '../../services/schemas.js';
 import { MailInputError, type AttachmentInput, type OwnedFileInput } from './attachments.js';
@@ -44,25 +44,10 @@ export function parseLogQuery(raw: Record<string, string>): { ok: true; value: L
 }
 
 async function readJson(request: Request, max: number): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > max) throw new MailInputError([{ path: 'message', message: `The JSON body is larger than ${max} bytes; send large files as multipart/form-data parts.` }], 413);
-  const reader = request.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (reader) {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > max) {
-        await reader.cancel();
-        throw new MailInputError([{ path: 'message', message: `The JSON body is larger than ${max} bytes; send large files as multipart/form-data parts.` }], 413);
-      }
-      chunks.push(value);
-    }
-  }
+  const bytes = await readBodyBytes(request, max);
+  if (!bytes) throw new MailInputError([{ path: 'message', message: `The JSON body is larger than ${max} bytes; send large files as multipart/form-data parts.` }], 413);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new MailInputError([{ path: 'message', message: 'The body is not valid JSON.' }]);
   }

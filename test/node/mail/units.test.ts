@@ -6,7 +6,8 @@ import { wasWritten } from '../../../src/server/mail/graph-call.js';
 import { KeyedSemaphore } from '../../../src/server/mail/semaphore.js';
 import { mailOptionsFromEnv } from '../../../src/server/mail/runtime.js';
 import { tokenMatches } from '../../../src/server/mail/routes.js';
-import { decodeCursor, encodeCursor, dateBounds } from '../../../src/server/mail/log-store.js';
+import { decodeCursor, encodeCursor } from '../../../src/server/mail/log-store.js';
+import { dateBounds } from '../../../src/services/log-query.js';
 
 describe('Retry-After and backoff', () => {
   it('reads seconds and HTTP dates, and ignores garbage', () => {
