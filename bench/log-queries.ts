@@ -19,6 +19,8 @@ import { MAIL_MIGRATIONS } from '../src/server/mail/migrations.js';
 import { startServer } from '../src/server/start.js';
 import type { LogQuery } from '../src/services/contract.js';
 import { percentile, round, time, type Report } from './lib.js';
+// The MemoryAdapter's seeded generator (mulberry32): every run writes the same rows.
+import { random as seededRandom } from '../src/services/memory-log.js';
 
 const WARMUP = 3;
 const RUNS = 30;
@@ -35,17 +37,6 @@ const SUBJECTS = [
   (n: number) => `Ticket #${n}: status changed to Resolved`,
 ];
 
-/** A small seeded generator, so that every run writes the same rows. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Version-4-shaped ids from a seeded generator: the outbox's ids are random UUIDs. */
 function uuidFrom(random: () => number): string {
@@ -86,7 +77,7 @@ export function fillLog(file: string, rows: number, now = Date.now()): void {
     `INSERT INTO mail_outbox (id, created_at, updated_at, source, status, recipients, to_json, subject, message_json, attachments_json, total_bytes, attempts, next_attempt_at, finished_at, duration_ms, path, phase, error_json)
      VALUES (?, ?, ?, 'app', ?, ?, ?, ?, ?, '[]', 0, ?, ?, ?, ?, 'draft', ?, ?)`,
   );
-  const random = mulberry32(42);
+  const random = seededRandom(42);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
   db.transaction(() => {
     for (let i = 0; i < rows; i += 1) {
