@@ -4,11 +4,6 @@ import { sharedStyles } from '../shared/styles.js';
 export const azureConnectButtonStyles = [
   sharedStyles,
   css`
-  :host {
-    display: block;
-    font: inherit;
-    color: var(--gm-color-text, inherit);
-  }
   .base {
     display: grid;
     gap: var(--gm-spacing-small, 0.5rem);

@@ -5,9 +5,6 @@ export const emailConfigFormStyles = [
   sharedStyles,
   css`
   :host {
-    display: block;
-    font: inherit;
-    color: var(--gm-color-text, inherit);
     max-inline-size: var(--gm-form-max-width, 48rem);
   }
   * {

@@ -5,9 +5,6 @@ export const endpointTemplateEditorStyles = [
   sharedStyles,
   css`
   :host {
-    display: block;
-    font: inherit;
-    color: var(--gm-color-text, inherit);
     --_input-padding: var(--gm-input-padding, 0.375rem 0.5rem);
     --_mono: var(--gm-font-monospace, ui-monospace, 'Cascadia Mono', Consolas, 'Liberation Mono', monospace);
   }

@@ -7,9 +7,6 @@ export const notificationLogStyles = [
   sharedStyles,
   css`
   :host {
-    display: block;
-    font: inherit;
-    color: var(--gm-color-text, inherit);
     --_border: var(--gm-color-border, #8a8886);
   }
   .toolbar {

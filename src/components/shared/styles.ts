@@ -1,11 +1,16 @@
 /**
- * The rules every element's buttons share, so a host restyles them through the same custom
- * properties everywhere (`--gm-button-*`, `--gm-border-radius`). Elements list this before their own
+ * The rules every element shares (the host box, its font and colour, its buttons), so a host restyles
+ * them through the same custom properties everywhere (`--gm-button-*`, `--gm-border-radius`). Elements list this before their own
  * styles and override what differs.
  */
 import { css } from 'lit';
 
 export const sharedStyles = css`
+  :host {
+    display: block;
+    font: inherit;
+    color: var(--gm-color-text, inherit);
+  }
   :host([hidden]) {
     display: none;
   }
