@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { classify } from '../../../src/server/assistant/index.js';
+import { AlertWatcher, classify } from '../../../src/server/assistant/index.js';
 import type { HealthView } from '../../../src/services/contract.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 import { appConfig, startTestServer, type TestServer } from './helpers/server.js';
@@ -87,5 +87,41 @@ describe('the alert webhook', () => {
     assert.equal(received.length, 2);
     assert.equal(received[1].event, 'sending-recovered');
     received = [];
+  });
+});
+
+describe('AlertWatcher delivery', () => {
+  it('retries a webhook that fails, and gives up after its delays without throwing', async () => {
+    let calls = 0;
+    const statuses = [500, 503, 204];
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(statuses[Math.min(calls++, statuses.length - 1)]).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    let current = health();
+    const warnings: string[] = [];
+    const watcher = new AlertWatcher({
+      webhookUrl: url,
+      health: async () => current,
+      retryDelaysMs: [10, 10],
+      logger: { info() {}, warn: (message) => warnings.push(message) },
+    });
+    try {
+      await watcher.check();
+      current = health({ ok: false, secretExpiresInDays: -1 });
+      await watcher.check();
+      assert.equal(calls, 3, 'two failures, then delivered on the third attempt');
+      assert.deepEqual(warnings, []);
+      statuses.splice(0, statuses.length, 500);
+      calls = 0;
+      current = health();
+      await watcher.check();
+      assert.equal(calls, 3, 'one attempt and two retries, then it gives up');
+      assert.equal(warnings.length, 1);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 });
