@@ -38,6 +38,14 @@ export interface ConfigInput {
   certificate?: CertificateInput;
   credential?: CredentialKind;
   secretExpiresAt?: string;
+  /**
+   * A second client secret for a rotation without downtime (write-only): the server tries it, keeps the
+   * current one until it has worked, then makes it the secret and forgets the old one.
+   */
+  nextClientSecret?: string;
+  nextSecretExpiresAt?: string;
+  /** Drop the pending second secret. */
+  removeNextSecret?: boolean;
   fromName: string;
   fromAddress: string;
   saveToSentItems: boolean;
@@ -54,6 +62,15 @@ export interface ConnectionView {
   account: string;
   connectedAt: string;
   reason?: string;
+  /** Delegated: whether the signed-in account may send as the From mailbox, checked right after connecting. */
+  sendAs?: SendAsCheck;
+}
+
+export interface SendAsCheck {
+  mailbox: string;
+  ok: boolean;
+  checkedAt?: string;
+  error?: UpstreamError;
 }
 
 export interface SecretView {
@@ -61,6 +78,12 @@ export interface SecretView {
   hint: string;
   expiresAt: string;
   kind?: CredentialKind;
+}
+
+/** The second secret of a rotation: `pending` until it has worked once, `rejected` when Entra ID refused it. */
+export interface NextSecretView extends SecretView {
+  state: 'pending' | 'rejected';
+  error?: UpstreamError;
 }
 
 /** What the server shows: every setting but the secret. */
@@ -76,6 +99,7 @@ export interface ConfigView {
   saveToSentItems: boolean;
   endpoints: EndpointTemplates;
   secret: SecretView;
+  nextSecret?: NextSecretView;
   connection: ConnectionView;
   locked: boolean;
   redirectUri: string;
@@ -83,6 +107,9 @@ export interface ConfigView {
   /** Permissions last seen in an issued token (scp or roles), for the permission panel. */
   grantedPermissions?: string[];
 }
+
+export const SECRET_REMINDER_DAYS = [30, 14, 3] as const;
+export type SecretReminderDays = (typeof SECRET_REMINDER_DAYS)[number];
 
 export interface CloudInfo {
   id: CloudId;
@@ -209,6 +236,15 @@ export interface LogPage {
   items: LogEntry[];
   nextCursor: string | null;
   counts: LogCounts;
+  /** The sending mailbox's budget, when the server paces itself under Exchange Online's limits. */
+  budget?: SendBudgetView;
+}
+
+export interface SendBudgetView {
+  messagesPerMinute: number;
+  recipientsPerDay: number;
+  /** Recipients still allowed in the rolling 24 hours. */
+  recipientsLeftToday: number;
 }
 
 /** A change pushed by a live feed: a new row or a new status of a known one. */
@@ -240,6 +276,8 @@ export interface HealthView {
   ok: boolean;
   connection: ConnectionView;
   secretExpiresInDays: number | null;
+  /** The reminder threshold (30, 14 or 3 days) the secret's expiry has crossed, when it has. */
+  secretReminder?: SecretReminderDays;
   outbox: { queued: number; failedLastHour: number };
   lastSentAt: string | null;
 }
