@@ -236,6 +236,11 @@ export interface LogPage {
   items: LogEntry[];
   nextCursor: string | null;
   counts: LogCounts;
+  /**
+   * True when a text search matched more messages than the server counts (1,000 on the reference
+   * server, newest first): each count is then a lower bound, shown as "1,000+".
+   */
+  countsCapped?: boolean;
   /** The sending mailbox's budget, when the server paces itself under Exchange Online's limits. */
   budget?: SendBudgetView;
 }
@@ -296,6 +301,27 @@ export interface Problem {
   timestamp?: string;
 }
 
+/** `GET /assistant/tenant`: which offered cloud a tenant (GUID or domain) lives in, from each cloud's discovery. */
+export interface TenantLookup {
+  tenant: string;
+  found: boolean;
+  /** The cloud the tenant lives in, when one answered for it. */
+  cloud?: CloudId;
+  /** The tenant's GUID, when known. */
+  tenantId?: string;
+  checked: Array<{ cloud: CloudId; outcome: 'found' | 'elsewhere' | 'not-found' | 'unreachable' }>;
+}
+
+/** `GET /assistant/restrict-app`: the Exchange Online PowerShell that limits an application-mode app to its sender. */
+export interface AppRestriction {
+  script: string;
+  /** What the admin must know before running it, in the server's words. */
+  warnings: string[];
+  roles: string[];
+  mailbox: string;
+  clientId: string;
+}
+
 /**
  * What the elements need from a backend. Every call takes an AbortSignal; failures are the typed errors
  * of `./errors`.
@@ -319,6 +345,12 @@ export interface EmailBackendAdapter {
   downloadLogCsv(query: LogQuery, signal?: AbortSignal): Promise<Blob>;
   /** Live log changes, when the backend offers them. Returns an unsubscribe function. */
   subscribeLog?(listener: (change: LogChange) => void, signal?: AbortSignal): () => void;
+  /** Which cloud a tenant lives in (the form offers to switch the Domain), when the backend can tell. */
+  lookupTenant?(tenant: string, signal?: AbortSignal): Promise<TenantLookup>;
+  /** The PowerShell that restricts an application-mode app to its sender mailbox (409 in delegated mode). */
+  getAppRestriction?(signal?: AbortSignal): Promise<AppRestriction>;
+  /** The redacted support bundle (JSON) as a Blob. */
+  downloadSupportBundle?(signal?: AbortSignal): Promise<Blob>;
   /** The origin the connect callback page posts from (for the element's origin check). */
   readonly callbackOrigin: string;
 }

@@ -3,6 +3,7 @@
  * Runs in browsers and in Node alike. Errors come back as the typed errors of `./errors`.
  */
 import type {
+  AppRestriction,
   CloudId,
   CloudInfo,
   ConfigInput,
@@ -18,6 +19,7 @@ import type {
   LogPage,
   LogQuery,
   Problem,
+  TenantLookup,
   TestReport,
   TestRequest,
 } from './contract.js';
@@ -208,6 +210,20 @@ export class HttpAdapter implements EmailBackendAdapter {
 
   async downloadLogCsv(query: LogQuery, signal?: AbortSignal): Promise<Blob> {
     const response = await this.send('GET', '/log.csv', { query: logFilters(query), signal, accept: 'text/csv' });
+    return this.guard(signal, () => response.blob());
+  }
+
+  lookupTenant(tenant: string, signal?: AbortSignal): Promise<TenantLookup> {
+    return this.json('GET', '/assistant/tenant', { query: { tenant }, signal });
+  }
+
+  getAppRestriction(signal?: AbortSignal): Promise<AppRestriction> {
+    return this.json('GET', '/assistant/restrict-app', { signal });
+  }
+
+  /** Fetched with the adapter's credentials (a token provider included), as the CSV is. */
+  async downloadSupportBundle(signal?: AbortSignal): Promise<Blob> {
+    const response = await this.send('GET', '/assistant/support-bundle', { signal });
     return this.guard(signal, () => response.blob());
   }
 

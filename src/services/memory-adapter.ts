@@ -5,6 +5,7 @@
  * Runs in browsers and in Node. Not part of the one-tag bundle.
  */
 import type {
+  AppRestriction,
   AuthMode,
   CertificateInput,
   CloudId,
@@ -25,6 +26,7 @@ import type {
   LogQuery,
   LogStatus,
   Problem,
+  TenantLookup,
   TestReport,
   TestRequest,
   TestStep,
@@ -61,7 +63,9 @@ import {
   type LogRecord,
 } from './memory-log.js';
 import { CSV_HEAD, csvEntry } from './log-csv.js';
-import { ConnectRequestSchema, LogQuerySchema, TestRequestSchema, parseWith, toFieldErrors, validateConfigInput, type Issue } from './schemas.js';
+import { RestrictAppInputError, restrictAppScript } from './restrict-app.js';
+import { supportBundle } from './support-bundle.js';
+import { ConnectRequestSchema, DOMAIN_PATTERN, GUID_PATTERN, LogQuerySchema, TestRequestSchema, parseWith, toFieldErrors, validateConfigInput, type Issue } from './schemas.js';
 
 /** Which step of a connection test fails, and how (the codes the server's diagnostics explain). */
 export type MemoryTestFailure =
@@ -101,6 +105,11 @@ export interface MemoryScenario {
   sendDelayMs?: number;
   /** How a retried (or live) message ends. Default `sent`. */
   sendOutcome?: 'sent' | 'failed' | 'unknown';
+  /**
+   * Where `lookupTenant` finds a tenant (GUID or domain, any case): a cloud, or null for one no cloud
+   * knows. A tenant not listed lives in the saved settings' cloud (unknown with `test: 'unknown-tenant'`).
+   */
+  tenants?: Record<string, CloudId | null>;
 }
 
 /** Shorthands for `failNext`. */
@@ -269,6 +278,7 @@ export class MemoryAdapter implements EmailBackendAdapter {
   private version = 1;
   private connection: ConnectionView = { state: 'disconnected', account: '', connectedAt: '' };
   private granted?: string[];
+  private lastTest: { at: string; report: TestReport } | null = null;
   private records: LogRecord[];
 
   constructor(options: MemoryAdapterOptions = {}) {
@@ -432,7 +442,9 @@ export class MemoryAdapter implements EmailBackendAdapter {
       const parsed = parseWith(TestRequestSchema, request);
       if (!parsed.ok) throw validationError(parsed.issues);
       this.rateLimit();
-      return this.runTest(parsed.value as TestRequest);
+      const report = this.runTest(parsed.value as TestRequest);
+      this.lastTest = { at: new Date().toISOString(), report };
+      return report;
     });
   }
 
@@ -506,6 +518,59 @@ export class MemoryAdapter implements EmailBackendAdapter {
     });
   }
 
+  // The administrator's assistant.
+
+  /** Answers from `scenario.tenants`, as each offered cloud's discovery would; 400 for what is no tenant. */
+  lookupTenant(tenant: string, signal?: AbortSignal): Promise<TenantLookup> {
+    return this.call('lookupTenant', signal, () => {
+      const value = String(tenant ?? '').trim();
+      if (!GUID_PATTERN.test(value) && !DOMAIN_PATTERN.test(value)) {
+        throw validationError([{ path: 'tenantId', message: 'Tenant ID must be a GUID or a domain name such as contoso.onmicrosoft.com.' }]);
+      }
+      const listed = Object.entries(this.scenario.tenants ?? {}).find(([key]) => key.toLowerCase() === value.toLowerCase());
+      const home = listed ? listed[1] : this.scenario.test === 'unknown-tenant' ? null : this.stored.cloud;
+      // Global's discovery names the cloud of a tenant that lives in another one; the others know only their own.
+      const outcome = (cloud: CloudId) => (cloud === home ? 'found' : home && cloud === 'global' ? 'elsewhere' : 'not-found') as 'found' | 'elsewhere' | 'not-found';
+      return {
+        tenant: value,
+        found: Boolean(home),
+        ...(home ? { cloud: home } : {}),
+        ...(home && GUID_PATTERN.test(value) ? { tenantId: value.toLowerCase() } : {}),
+        checked: this.clouds().map((cloud) => ({ cloud, outcome: outcome(cloud) })),
+      };
+    });
+  }
+
+  /** The server's script from the saved settings; 409 outside application mode or with what it cannot name. */
+  getAppRestriction(signal?: AbortSignal): Promise<AppRestriction> {
+    return this.call('getAppRestriction', signal, () => {
+      const s = this.stored;
+      if (s.mode !== 'application') {
+        const detail = 'Restricting the app applies to Exchange Online (application): a signed-in mailbox already sends only as itself.';
+        throw new ConflictError(detail, problem(409, 'Application mode only', detail));
+      }
+      try {
+        const useDrafts = (this.scenario.granted ?? GRANTED.application).includes('Mail.ReadWrite');
+        return { ...restrictAppScript({ clientId: s.clientId, mailbox: s.fromAddress, appName: s.fromName || undefined, useDrafts }), mailbox: s.fromAddress, clientId: s.clientId };
+      } catch (error) {
+        if (!(error instanceof RestrictAppInputError)) throw error;
+        throw new ConflictError(error.message, problem(409, 'Settings incomplete', error.message, { errors: [{ path: error.path, message: error.message }] }));
+      }
+    });
+  }
+
+  /** The server's redacted bundle: the settings without secrets, the last test, recent failures. */
+  downloadSupportBundle(signal?: AbortSignal): Promise<Blob> {
+    return this.call('downloadSupportBundle', signal, () => {
+      const failures = this.records
+        .filter((record) => record.entry.status === 'failed' || record.entry.status === 'unknown')
+        .slice(0, 20)
+        .map((record) => ({ ...structuredClone(record.entry), history: historyOf(record) }));
+      const bundle = supportBundle({ config: this.view(), lastTest: this.lastTest, failures, versions: { backend: 'MemoryAdapter' }, now: new Date() });
+      return new Blob([JSON.stringify(bundle, null, 2)], { type: 'application/json' });
+    });
+  }
+
   subscribeLog(listener: (change: LogChange) => void, signal?: AbortSignal): () => void {
     const stop = () => {
       this.listeners.delete(listener);
@@ -544,6 +609,7 @@ export class MemoryAdapter implements EmailBackendAdapter {
     };
     this.connection = { state: 'disconnected', account: '', connectedAt: '' };
     this.granted = undefined;
+    this.lastTest = null;
     this.pending.clear();
   }
 

@@ -4,7 +4,7 @@
  * mailbox. This writes the Exchange Online PowerShell for it with this installation's values, and the
  * warnings that decide whether it works at all. Pure: the route feeds it the saved configuration.
  */
-import { EMAIL_PATTERN, GUID_PATTERN } from '../../services/schemas.js';
+import { EMAIL_PATTERN, GUID_PATTERN } from './schemas.js';
 
 export interface RestrictAppInput {
   /** Application (client) ID of the app registration. */

@@ -5,7 +5,7 @@
  * correlation ids and times, and versions. Recipients keep their domain only: the domain tells support
  * which tenant, the mailbox name is nobody's business.
  */
-import type { ConfigView, LogEntryDetail, TestReport } from '../../services/contract.js';
+import type { ConfigView, LogEntryDetail, TestReport } from './contract.js';
 
 export interface SupportBundleInput {
   config: ConfigView;

@@ -6,14 +6,14 @@ import type { Hono } from 'hono';
 import { problem } from '../http/problem.js';
 import type { ConfigView, LogEntryDetail, TestReport } from '../../services/contract.js';
 import type { MailConfig } from '../mail/types.js';
-import { RestrictAppInputError, restrictAppScript } from './restrict-app.js';
-import { supportBundle } from './support-bundle.js';
+import { RestrictAppInputError, restrictAppScript } from '../../services/restrict-app.js';
+import { supportBundle } from '../../services/support-bundle.js';
 import { TenantLookupInputError, lookUpTenant, type CloudOrigin } from './tenant-lookup.js';
 
-export { supportBundle, maskAddress } from './support-bundle.js';
+export { supportBundle, maskAddress } from '../../services/support-bundle.js';
 export { lookUpTenant, cloudOfDiscovery, TenantLookupInputError, type CloudOrigin, type TenantLookup } from './tenant-lookup.js';
 export { AlertWatcher, classify, stoppedReason, type AlertPayload, type AlertWatcherOptions } from './alerts.js';
-export { restrictAppScript, psQuote, RestrictAppInputError, type RestrictAppInput, type RestrictAppScript } from './restrict-app.js';
+export { restrictAppScript, psQuote, RestrictAppInputError, type RestrictAppInput, type RestrictAppScript } from '../../services/restrict-app.js';
 
 export interface AssistantDeps {
   /** The configuration in effect, or null while nothing usable is saved. */

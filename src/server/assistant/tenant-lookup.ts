@@ -5,7 +5,7 @@
  * that lives elsewhere (`cloud_instance_name`, `msgraph_host`), so asking each offered cloud in parallel
  * tells, before any token request, where the tenant is.
  */
-import type { CloudId } from '../../services/contract.js';
+import type { CloudId, TenantLookup } from '../../services/contract.js';
 import { DOMAIN_PATTERN, GUID_PATTERN } from '../../services/schemas.js';
 
 export interface CloudOrigin {
@@ -14,15 +14,7 @@ export interface CloudOrigin {
   loginOrigin: string;
 }
 
-export interface TenantLookup {
-  tenant: string;
-  found: boolean;
-  /** The cloud the tenant lives in, when one answered for it. */
-  cloud?: CloudId;
-  /** The tenant's GUID, from the issuer. */
-  tenantId?: string;
-  checked: Array<{ cloud: CloudId; outcome: 'found' | 'elsewhere' | 'not-found' | 'unreachable' }>;
-}
+export type { TenantLookup };
 
 export class TenantLookupInputError extends Error {}
 

@@ -412,6 +412,66 @@ export const CONTRACT_CHECKS: ContractCheck[] = [
     },
   },
   {
+    name: 'assistant: the tenant lookup names the cloud of a GUID or a domain, says when none knows it, and refuses what is no tenant',
+    async run(setup) {
+      const elsewhere = 'fabrikam.onmicrosoft.us';
+      const nowhere = '0b0b0b0b-1111-4222-8333-444444444444';
+      const adapter = await setup({ scenario: { tenants: { [elsewhere]: 'usgov', [nowhere]: null } } });
+      ok(adapter.lookupTenant, 'a tenant lookup');
+      const home = await adapter.lookupTenant(TENANT);
+      equal([home.tenant, home.found, home.cloud], [TENANT, true, 'global'], 'a tenant of the chosen cloud');
+      equal(home.checked.find((c) => c.cloud === 'global')?.outcome, 'found', 'global found it');
+      const away = await adapter.lookupTenant(` ${elsewhere.toUpperCase()} `);
+      equal([away.tenant, away.found, away.cloud], [elsewhere.toUpperCase(), true, 'usgov'], 'a tenant of another cloud, trimmed, any case');
+      equal(away.checked.find((c) => c.cloud === 'usgov')?.outcome, 'found', 'its own cloud found it');
+      equal(away.checked.find((c) => c.cloud === 'china')?.outcome, 'not-found', 'another cloud does not know it');
+      const unknown = await adapter.lookupTenant(nowhere);
+      equal([unknown.found, unknown.cloud], [false, undefined], 'no cloud knows it');
+      ok(unknown.checked.length >= 4 && unknown.checked.every((c) => c.outcome === 'not-found'), 'every offered cloud was asked');
+      const error = await rejects(adapter.lookupTenant('not a tenant'), ValidationProblem, 'what is no tenant');
+      equal(error.errors.map((e) => e.path), ['tenantId'], 'the tenantId field');
+    },
+  },
+  {
+    name: 'assistant: the app restriction is for application mode only, and scopes the saved sender mailbox',
+    async run(setup) {
+      const adapter = await setup({ config: SAMPLE_CONFIG });
+      ok(adapter.getAppRestriction, 'an app restriction');
+      await rejects(adapter.getAppRestriction(), ConflictError, 'delegated mode');
+      const saved = await adapter.saveConfig({ ...input, mode: 'application', fromName: 'Timesheets', fromAddress: "o'brien@contoso.com" });
+      const result = await adapter.getAppRestriction();
+      equal([result.mailbox, result.clientId], ["o'brien@contoso.com", saved.clientId], 'the saved values');
+      ok(result.script.includes(`$appId = '${CLIENT}'`), 'the app id');
+      ok(result.script.includes(`-RecipientRestrictionFilter "PrimarySmtpAddress -eq 'o''brien@contoso.com'"`), 'a scope of exactly the sender, quoted');
+      ok(result.script.includes("Test-ServicePrincipalAuthorization -Identity $appId -Resource 'o''brien@contoso.com'"), 'the check');
+      ok(result.roles.includes('Application Mail.Send'), 'the Mail.Send role');
+      ok(result.warnings.some((w) => /tenant-wide/.test(w)) && result.warnings.some((w) => /30 minutes to 2 hours/.test(w)), 'the warnings that matter');
+    },
+  },
+  {
+    name: 'assistant: the support bundle is JSON with the settings, the last test and recent failures, and no secret',
+    async run(setup) {
+      const adapter = await setup({ ...connected, logRows: KNOWN_LOG, scenario: { test: 'wrong-secret' } });
+      ok(adapter.downloadSupportBundle, 'a support bundle');
+      await adapter.saveConfig({ ...SAMPLE_CONFIG, clientSecret: SECRET });
+      await adapter.test({ to: 'someone@contoso.com' });
+      const blob = await adapter.downloadSupportBundle();
+      ok(blob instanceof Blob, 'a Blob');
+      const text = await blob.text();
+      ok(!text.includes(SECRET) && !text.includes(SECRET.slice(-8)), 'no secret, not even a piece');
+      const bundle = JSON.parse(text) as Record<string, any>;
+      equal([bundle.kind, bundle.config.tenantId, bundle.config.secret.set], ['graph-mail-support-bundle', SAMPLE_CONFIG.tenantId, true], 'the settings');
+      equal('hint' in bundle.config.secret, false, 'not even the hint');
+      equal(bundle.config.fromAddress, 'n…@contoso.com', 'the sender masked');
+      const token = bundle.lastTest.report.steps.find((step: { id: string }) => step.id === 'token');
+      equal([token.status, token.error.code], ['failed', 'AADSTS7000215'], 'the last test');
+      ok(token.error.requestId, 'with its request id');
+      const failed = (bundle.recentFailures as Array<{ status: string; to: string[] }>).filter((f) => f.status === 'failed' || f.status === 'unknown');
+      ok(failed.length >= 3, `the recent failures (${failed.length})`);
+      ok(failed.every((f) => f.to.every((to) => /^.…@/.test(to))), 'recipients masked');
+    },
+  },
+  {
     name: 'clear removes settings, secret and connection; the log stays',
     async run(setup) {
       const adapter = await setup({ ...connected, logRows: 12 });

@@ -90,6 +90,15 @@ export async function startMemoryRestServer(memory: MemoryAdapter, base = '/api/
         case 'POST /log/:id/retry':
           await memory.retryLogEntry(id, signal);
           return json(202, { id, status: 'queued' });
+        case 'GET /assistant/tenant':
+          return json(200, await memory.lookupTenant(q.tenant ?? '', signal));
+        case 'GET /assistant/restrict-app':
+          return json(200, await memory.getAppRestriction(signal));
+        case 'GET /assistant/support-bundle': {
+          const blob = await memory.downloadSupportBundle(signal);
+          res.writeHead(200, { 'content-type': 'application/json', 'content-disposition': 'attachment; filename="graph-mail-support.json"' });
+          return res.end(Buffer.from(await blob.arrayBuffer()));
+        }
         default:
           return sendProblem(res, 404, { type: 'about:blank', title: 'Not found', status: 404 });
       }
