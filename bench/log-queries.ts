@@ -172,7 +172,7 @@ export async function benchLogQueries(report: Report): Promise<void> {
     db.close();
 
     // Retention off: the rows span a year, and the default 90-day purge would shrink the table under test.
-    const running = await startServer({ production: false, port: 0, dataDir: dir, databaseFile: file, key: randomBytes(32).toString('base64'), log: () => undefined, mail: { keepAliveCheckMs: 3_600_000, retentionDays: 0 } });
+    const running = await startServer({ production: false, port: 0, dataDir: dir, databaseFile: file, key: randomBytes(32).toString('base64'), log: () => undefined, mail: { keepAliveCheckMs: 3_600_000, retentionDays: 0, outbox: { sendBudget: 'off' } } });
     try {
       for (const [name, query] of queries) {
         const search = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();

@@ -37,7 +37,8 @@ async function startMailServer(sandbox: Sandbox, dir: string): Promise<RunningSe
     log: () => undefined,
     // The grace before "still a draft" means "not sent" (GRAPH_MAIL_RECONCILE_GRACE_S, 60 s for
     // Exchange) is 5 s here: 100 times the sandbox's send lag, so an ambiguous 504 still waits it out.
-    mail: { keepAliveCheckMs: 3_600_000, retentionDays: 0, outbox: { reconcileGraceMs: RECONCILE_GRACE_MS } },
+    // The send budget is off: 1,000 messages through one mailbox would otherwise be paced at 30 a minute.
+    mail: { keepAliveCheckMs: 3_600_000, retentionDays: 0, outbox: { reconcileGraceMs: RECONCILE_GRACE_MS, sendBudget: 'off' } },
   });
 }
 

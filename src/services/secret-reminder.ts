@@ -16,6 +16,6 @@ export function daysLeft(expiresAt: string | null | undefined, now = Date.now())
 export function secretReminderDays(expiresAt: string | null | undefined, now = Date.now()): SecretReminderDays | null {
   const days = daysLeft(expiresAt, now);
   if (days === null || Date.parse(expiresAt!) <= now) return null;
-  const crossed = SECRET_REMINDER_DAYS.filter((threshold) => days < threshold);
+  const crossed = SECRET_REMINDER_DAYS.filter((threshold) => days <= threshold);
   return crossed.length ? crossed[crossed.length - 1]! : null;
 }

@@ -117,4 +117,20 @@ export const MAIL_MIGRATIONS: MailMigration[] = [
       `);
     },
   },
+  {
+    // The send budget's reservations (./send-budget.ts): one row per send from a mailbox, kept a day.
+    id: 'mail-0003-send-budget',
+    up(db) {
+      db.exec(`
+        CREATE TABLE mail_send_budget (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          mailbox TEXT NOT NULL,
+          message_seq INTEGER NOT NULL,
+          at INTEGER NOT NULL,
+          recipients INTEGER NOT NULL
+        );
+        CREATE INDEX mail_send_budget_at ON mail_send_budget (mailbox, at);
+      `);
+    },
+  },
 ];

@@ -19,6 +19,7 @@ import { removeAttachments, storeAttachments, MailInputError, type AttachmentInp
 import { nextDelay } from './backoff.js';
 import { GraphCallError, isRetryable, type CallInfo } from './graph-call.js';
 import { INLINE_ATTACHMENT_LIMIT, MAX_ATTACHMENT_BYTES, SEND_MAIL_INLINE_TOTAL, type GraphMailer, type MailSession, type OutgoingMessage, type StoredAttachment } from './graph-mailer.js';
+import { budgetMailbox, EXCHANGE_SEND_BUDGET, recipientCount, SendBudgetLedger, type SendBudget } from './send-budget.js';
 import { LogStore, toLogEntry, type MailWarning, type OutboxRow } from './log-store.js';
 import type { Db, MailConfig, MailConfigSource, MailLogger } from './types.js';
 import { silentLogger } from './types.js';
@@ -48,10 +49,17 @@ export interface OutboxOptions {
    * With several instances, only rows whose lease expired are taken over.
    */
   singleInstance?: boolean;
+  /**
+   * The mailbox's send budget (./send-budget.ts): Exchange Online's 30 messages a minute and 10,000
+   * recipients a day unless set; `'off'` sends as fast as the workers go (`GRAPH_MAIL_SEND_BUDGET`).
+   */
+  sendBudget?: SendBudget | 'off';
   random?: () => number;
+  /** The clock (milliseconds since the epoch) for every time the outbox stores and compares. */
+  now?: () => number;
 }
 
-type ResolvedOptions = Required<Omit<OutboxOptions, 'random'>> & { random: () => number };
+type ResolvedOptions = Required<Omit<OutboxOptions, 'random' | 'now'>> & { random: () => number; now: () => number };
 
 export type OutboxEvent = { type: 'log'; entry: LogEntry } | { type: 'warning'; warning: MailWarning };
 
@@ -76,6 +84,7 @@ export const DEFAULT_OUTBOX_OPTIONS = {
   maxAttachmentBytes: MAX_ATTACHMENT_BYTES,
   maxMessageBytes: MAX_ATTACHMENT_BYTES,
   singleInstance: true,
+  sendBudget: EXCHANGE_SEND_BUDGET,
 } as const;
 
 const logError = (diagnosis: Pick<Diagnosis, 'code' | 'message' | 'hint' | 'requestId'>, info?: CallInfo): LogError => {
@@ -129,6 +138,10 @@ export class Outbox {
   private running = false;
   private loops: Promise<void>[] = [];
   private abort = new AbortController();
+  /** Null when the budget is off. */
+  readonly budget: SendBudgetLedger | null;
+  /** The budget reservation of each claimed row, by row seq, until its attempt ends. */
+  private readonly reservations = new Map<number, number>();
 
   constructor(
     private readonly db: Db,
@@ -137,8 +150,13 @@ export class Outbox {
     options: OutboxOptions,
     private readonly logger: MailLogger = silentLogger,
   ) {
-    this.options = { ...DEFAULT_OUTBOX_OPTIONS, random: Math.random, ...stripUndefined(options) } as ResolvedOptions;
+    this.options = { ...DEFAULT_OUTBOX_OPTIONS, random: Math.random, now: Date.now, ...stripUndefined(options) } as ResolvedOptions;
     this.log = new LogStore(db);
+    this.budget = this.options.sendBudget === 'off' ? null : new SendBudgetLedger(db, this.options.sendBudget);
+  }
+
+  now(): number {
+    return this.options.now();
   }
 
   // Events (the log's live feed).
@@ -188,7 +206,7 @@ export class Outbox {
 
     const id = randomUUID();
     const records = attachments.length ? await storeAttachments(this.options.dataDir, id, attachments, this.options) : [];
-    const now = Date.now();
+    const now = this.now();
     const recipients = [...stored.to, ...(stored.cc ?? []), ...(stored.bcc ?? [])].join(', ');
     try {
       this.db
@@ -213,7 +231,7 @@ export class Outbox {
     const row = this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow | undefined;
     if (!row) return { ok: false, reason: 'not-found' };
     if (row.status !== 'failed' && row.status !== 'unknown') return { ok: false, reason: 'conflict', status: row.status };
-    const now = Date.now();
+    const now = this.now();
     // On the sendMail path the admin's retry is the decision to send again; a draft is still looked
     // up first, so a message that did go out is not sent twice.
     const phase = row.path === 'sendMail' ? 'new' : row.phase;
@@ -263,7 +281,7 @@ export class Outbox {
    * Rows left in `sending` by a process that is gone go back to the queue with their phase intact, so
    * the next claim reconciles them (looked up on the draft path, `unknown` on the sendMail path).
    */
-  recover(now = Date.now()): number {
+  recover(now = this.now()): number {
     const sql = this.options.singleInstance
       ? "UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ? WHERE status = 'sending'"
       : "UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ? WHERE status = 'sending' AND lease_until < ?";
@@ -308,7 +326,7 @@ export class Outbox {
   private async loop(index: number): Promise<void> {
     while (this.running) {
       const config = await this.readyConfig();
-      const row = config && this.running ? this.claim() : null;
+      const row = config && this.running ? this.claim(this.now(), budgetMailbox(config)) : null;
       if (!row || !config) {
         await this.sleep(config ? this.idleFor() : this.options.pollMs);
         continue;
@@ -323,38 +341,72 @@ export class Outbox {
     }
   }
 
-  private idleFor(now = Date.now()): number {
+  private idleFor(now = this.now()): number {
     const next = (this.db.prepare("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued'").get() as { at: number | null }).at;
     return next === null ? this.options.pollMs : Math.min(this.options.pollMs, Math.max(5, next - now));
   }
 
-  /** Takes the next due row (or one whose lease expired) in one atomic statement. */
-  claim(now = Date.now()): OutboxRow | null {
+  /**
+   * Takes the next due row (or one whose lease expired) in one atomic statement. With a send budget,
+   * a queued row is taken only when `mailbox`'s budget allows it, and its reservation is made in the
+   * same transaction; when the budget is spent, the due rows wait, queued, until it frees up.
+   */
+  claim(now = this.now(), mailbox = ''): OutboxRow | null {
     const lease = now + this.options.leaseMs;
     const take = (pick: string, ...params: unknown[]) =>
       this.db
         .prepare(`UPDATE mail_outbox SET status = 'sending', lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = (${pick}) RETURNING *`)
         .get(this.owner, lease, now, ...params) as OutboxRow | undefined;
-    const row =
-      take("SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT 1", now) ??
-      take("SELECT seq FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 1", now);
+    const due = "SELECT seq FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 1";
+    const budget = this.budget;
+    const row = budget
+      ? this.db
+          .transaction((): OutboxRow | undefined => {
+            const expired = take("SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT 1", now);
+            const candidate = expired ?? (this.db.prepare(due.replace('SELECT seq', 'SELECT seq, message_json')).get(now) as Pick<OutboxRow, 'seq' | 'message_json'> | undefined);
+            if (!candidate) return undefined;
+            const recipients = recipientCount(candidate.message_json);
+            const at = budget.availableAt(mailbox, recipients, now);
+            if (at > now) {
+              if (expired) {
+                this.db.prepare("UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ? WHERE seq = ?").run(at, expired.seq);
+              }
+              // Over budget: every due row waits, queued, for the time the budget frees up; the order stays.
+              this.db.prepare("UPDATE mail_outbox SET next_attempt_at = ?, updated_at = ? WHERE status = 'queued' AND next_attempt_at < ?").run(at, now, at);
+              return undefined;
+            }
+            const claimed = expired ?? take('SELECT ?', candidate.seq);
+            if (claimed) this.reservations.set(claimed.seq, budget.reserve(mailbox, claimed.seq, recipients, now));
+            return claimed;
+          })
+          .immediate()
+      : (take("SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT 1", now) ?? take(due, now));
     if (!row) return null;
     this.emitRow(row.id);
     return row;
+  }
+
+  /** Gives a claim's budget back when its attempt did not ask Graph to send. */
+  private settleReservation(row: OutboxRow, started: number): void {
+    const reservation = this.reservations.get(row.seq);
+    if (reservation === undefined) return;
+    this.reservations.delete(row.seq);
+    const requested = row.send_requested_at !== null && row.send_requested_at >= started;
+    if (!requested) this.budget?.release(reservation);
   }
 
   private update(row: OutboxRow, patch: Partial<Pick<OutboxRow, 'phase' | 'path' | 'draft_id' | 'draft_user' | 'send_requested_at'>>): void {
     Object.assign(row, patch);
     this.db
       .prepare('UPDATE mail_outbox SET phase = ?, path = ?, draft_id = ?, draft_user = ?, send_requested_at = ?, updated_at = ? WHERE seq = ? AND lease_owner = ?')
-      .run(row.phase, row.path, row.draft_id, row.draft_user, row.send_requested_at, Date.now(), row.seq, this.owner);
+      .run(row.phase, row.path, row.draft_id, row.draft_user, row.send_requested_at, this.now(), row.seq, this.owner);
   }
 
   private async process(row: OutboxRow, config: MailConfig): Promise<void> {
-    const started = Date.now();
+    const started = this.now();
     const heartbeat = setInterval(() => {
       try {
-        this.db.prepare('UPDATE mail_outbox SET lease_until = ? WHERE seq = ? AND lease_owner = ?').run(Date.now() + this.options.leaseMs, row.seq, this.owner);
+        this.db.prepare('UPDATE mail_outbox SET lease_until = ? WHERE seq = ? AND lease_owner = ?').run(this.now() + this.options.leaseMs, row.seq, this.owner);
       } catch {
         // The next beat tries again; a lost lease only means another instance may reconcile the row.
       }
@@ -369,6 +421,7 @@ export class Outbox {
     } finally {
       clearInterval(heartbeat);
     }
+    this.settleReservation(row, started);
     await this.finish(row, outcome, started);
   }
 
@@ -417,7 +470,7 @@ export class Outbox {
         const due = (row.send_requested_at ?? 0) + this.options.reconcileGraceMs;
         // Exchange shows a sent draft as a draft for a moment: only after the grace period does
         // "still a draft" mean "not sent".
-        if (Date.now() < due) return { kind: 'wait', until: due };
+        if (this.now() < due) return { kind: 'wait', until: due };
         this.update(row, { phase: 'ready' });
       } else {
         this.update(row, { phase: 'new', draft_id: null, draft_user: null, send_requested_at: null });
@@ -435,7 +488,7 @@ export class Outbox {
       this.update(row, { phase: 'ready' });
     }
     // The draft id is committed before `/send`: whatever happens next, the message can be looked up.
-    this.update(row, { phase: 'send-requested', send_requested_at: Date.now() });
+    this.update(row, { phase: 'send-requested', send_requested_at: this.now() });
     try {
       const info = await session.sendDraft(row.draft_user ?? session.user, row.draft_id!);
       if (info.retryAfterMs !== undefined) {
@@ -467,7 +520,7 @@ export class Outbox {
         },
       };
     }
-    this.update(row, { phase: 'send-requested', send_requested_at: Date.now() });
+    this.update(row, { phase: 'send-requested', send_requested_at: this.now() });
     try {
       const info = await session.sendMail(message, attachments, session.config.saveToSentItems);
       if (info.retryAfterMs !== undefined) {
@@ -489,7 +542,7 @@ export class Outbox {
   }
 
   private async finish(row: OutboxRow, outcome: Outcome, started: number): Promise<void> {
-    const now = Date.now();
+    const now = this.now();
     const { options } = this;
     let status: 'queued' | 'sent' | 'failed' | 'unknown';
     let error: LogError | null = null;
@@ -576,8 +629,9 @@ export class Outbox {
   }
 
   /** Deletes finished rows older than `days` and their files. */
-  async purge(days: number, now = Date.now()): Promise<number> {
+  async purge(days: number, now = this.now()): Promise<number> {
     const cutoff = now - days * 86_400_000;
+    this.budget?.prune(now);
     let removed = 0;
     for (;;) {
       const ids = this.log.purgeBatch(cutoff);

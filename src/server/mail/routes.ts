@@ -56,11 +56,13 @@ async function readJson(request: Request, max: number): Promise<unknown> {
 export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
   const { outbox, options } = runtime;
 
-  router.get('/log', (c) => {
+  router.get('/log', async (c) => {
     const query = parseLogQuery(c.req.query());
     if (!query.ok) return query.response;
     try {
-      return c.json(outbox.log.query(query.value), 200, { 'cache-control': 'no-store' });
+      const page = outbox.log.query(query.value);
+      const budget = await runtime.budgetView();
+      return c.json(budget ? { ...page, budget } : page, 200, { 'cache-control': 'no-store' });
     } catch (error) {
       if (error instanceof InvalidCursorError) return validation([{ path: 'cursor', message: error.message }]);
       throw error;

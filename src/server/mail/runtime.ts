@@ -2,14 +2,15 @@
  * The mail module assembled: mailer, outbox, log, keep-alive and retention, with their timers.
  */
 import { join } from 'node:path';
-import type { LogEntryDetail, MailAttachmentJson, MailMessage } from '../../services/contract.js';
+import type { LogEntryDetail, MailAttachmentJson, MailMessage, SendBudgetView } from '../../services/contract.js';
 import { MailMessageSchema, parseWith, toFieldErrors } from '../../services/schemas.js';
 import { MailInputError, type AttachmentInput } from './attachments.js';
 import { GraphMailer, type GraphMailerOptions } from './graph-mailer.js';
 import { computeHealth } from './health.js';
 import { TokenKeepAlive } from './keep-alive.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
-import { asMailLogger, type Db, type FetchLike, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
+import { budgetMailbox, parseSendBudget } from './send-budget.js';
+import { asMailLogger, type Db, type FetchLike, type MailConfig, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
 
 export interface MailModuleOptions {
   /** The store's folder: attachments go under `<dataDir>/attachments/`, uploads spool in `<dataDir>/incoming/`. */
@@ -69,7 +70,8 @@ const num = (value: string | undefined): number | undefined => {
  * Options from the environment (DESIGN.md's settings): `GRAPH_MAIL_SERVICE_TOKEN`,
  * `GRAPH_MAIL_MAX_ATTEMPTS` [8], `GRAPH_MAIL_RETRY_MAX_DELAY_S` [900], `GRAPH_MAIL_LOG_RETENTION_DAYS`
  * [90], and beyond the design: `GRAPH_MAIL_SEND_DEADLINE_S` [86400], `GRAPH_MAIL_RECONCILE_GRACE_S`
- * [60], `GRAPH_MAIL_MAX_MESSAGE_MB` [150], `GRAPH_MAIL_WORKERS` [4], `GRAPH_MAIL_KEEPALIVE_HOURS` [24].
+ * [60], `GRAPH_MAIL_MAX_MESSAGE_MB` [150], `GRAPH_MAIL_WORKERS` [4], `GRAPH_MAIL_KEEPALIVE_HOURS` [24],
+ * `GRAPH_MAIL_SEND_BUDGET` [30/10000: messages a minute / recipients a day per mailbox; `off`].
  */
 export function mailOptionsFromEnv(env: Record<string, string | undefined> = process.env): Partial<MailModuleOptions> {
   const seconds = (name: string) => {
@@ -85,6 +87,7 @@ export function mailOptionsFromEnv(env: Record<string, string | undefined> = pro
     reconcileGraceMs: seconds('GRAPH_MAIL_RECONCILE_GRACE_S'),
     maxMessageBytes: maxMessageMb === undefined ? undefined : Math.floor(maxMessageMb * 1024 * 1024),
     workers: num(env.GRAPH_MAIL_WORKERS),
+    sendBudget: parseSendBudget(env.GRAPH_MAIL_SEND_BUDGET),
   };
   return {
     serviceToken: env.GRAPH_MAIL_SERVICE_TOKEN || undefined,
@@ -149,6 +152,19 @@ export class MailRuntime {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.purgeTimer = undefined;
     await this.outbox.stop(graceMs);
+  }
+
+  /** The sending mailbox's budget for the log page, when the outbox paces itself. */
+  async budgetView(): Promise<SendBudgetView | undefined> {
+    const budget = this.outbox.budget;
+    if (!budget) return undefined;
+    let config: MailConfig | null = null;
+    try {
+      config = await this.deps.config.getEffectiveConfig();
+    } catch {
+      return undefined;
+    }
+    return config ? budget.view(budgetMailbox(config), this.outbox.now()) : undefined;
   }
 
   health() {
