@@ -23,6 +23,7 @@ import type {
   LogEntry,
   LogEntryDetail,
   LogPage,
+  SendBudgetView,
   LogQuery,
   LogStatus,
   Problem,
@@ -143,6 +144,17 @@ export interface MemoryAdapterOptions {
   testPerMinute?: number;
   /** While someone subscribes to the log, a new message arrives this often (ms). Default never. */
   liveEveryMs?: number;
+  /**
+   * A text search counts at most this many matches, newest first, and then says its counts are lower
+   * bounds (`countsCapped`), as the reference server does at 1,000. Default: counts are exact.
+   */
+  textCountCap?: number;
+  /**
+   * The sending mailbox's budget the log page shows, as the reference server paces it: default
+   * Exchange Online's 30 messages a minute and 10,000 recipients a day, `'off'` for none. The
+   * recipients left count the sent and sending rows of the last 24 hours, plus `recipientsUsed`.
+   */
+  sendBudget?: { messagesPerMinute: number; recipientsPerDay: number; recipientsUsed?: number } | 'off';
 }
 
 /** A complete delegated configuration (made-up ids), for stories that start configured. */
@@ -474,8 +486,25 @@ export class MemoryAdapter implements EmailBackendAdapter {
         items.push(record.entry);
         last = record;
       }
-      return { items, nextCursor: more && last ? encodeCursor(last.at, last.entry.id) : null, counts: countStatuses(this.records, matches) };
+      const cap = q.q?.trim() ? this.options.textCountCap : undefined;
+      const { counts, capped } = countStatuses(this.records, matches, cap);
+      const page: LogPage = { items, nextCursor: more && last ? encodeCursor(last.at, last.entry.id) : null, counts };
+      if (capped) page.countsCapped = true;
+      const budget = this.budgetView();
+      if (budget) page.budget = budget;
+      return page;
     });
+  }
+
+  private budgetView(now = Date.now()): SendBudgetView | null {
+    const budget = this.options.sendBudget ?? { messagesPerMinute: 30, recipientsPerDay: 10_000 };
+    if (budget === 'off') return null;
+    let used = budget.recipientsUsed ?? 0;
+    for (const record of this.records) {
+      const { status, to } = record.entry;
+      if (record.at > now - 86_400_000 && (status === 'sent' || status === 'sending')) used += to.length;
+    }
+    return { messagesPerMinute: budget.messagesPerMinute, recipientsPerDay: budget.recipientsPerDay, recipientsLeftToday: Math.max(budget.recipientsPerDay - used, 0) };
   }
 
   getLogEntry(id: string, signal?: AbortSignal): Promise<LogEntryDetail> {
