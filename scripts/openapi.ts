@@ -144,6 +144,7 @@ export const RESPONSE_SCHEMAS: Record<string, Json> = {
       items: { type: 'array', items: ref('LogEntry') },
       nextCursor: { type: ['string', 'null'] },
       counts: obj(Object.fromEntries(LOG_STATUSES.map((status) => [status, { type: 'integer' }])), [...LOG_STATUSES], 'follow every filter but status'),
+      countsCapped: { type: 'boolean', description: 'a text search matched more messages than the server counts (newest first): each count is a lower bound' },
     },
     ['items', 'nextCursor', 'counts'],
   ),

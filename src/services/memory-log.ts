@@ -263,10 +263,17 @@ export function baseFilter(query: LogQuery): (record: LogRecord) => boolean {
     (!text || searchText(record).includes(text));
 }
 
-export function countStatuses(records: readonly LogRecord[], matches: (record: LogRecord) => boolean): LogCounts {
+/** Counts per status of the matching records (newest first), stopping after `cap` matches when given. */
+export function countStatuses(records: readonly LogRecord[], matches: (record: LogRecord) => boolean, cap = Infinity): { counts: LogCounts; capped: boolean } {
   const counts = Object.fromEntries(LOG_STATUSES.map((status) => [status, 0])) as LogCounts;
-  for (const record of records) if (matches(record)) counts[record.entry.status] += 1;
-  return counts;
+  let seen = 0;
+  for (const record of records) {
+    if (!matches(record)) continue;
+    if (seen === cap) return { counts, capped: true };
+    counts[record.entry.status] += 1;
+    seen += 1;
+  }
+  return { counts, capped: false };
 }
 
 const base64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

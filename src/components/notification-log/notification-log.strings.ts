@@ -13,6 +13,8 @@ export const notificationLogStrings = {
   'log.status.unknown': 'Unknown',
   'log.statusFilter': 'Status',
   'log.statusCount': '{status} ({count})',
+  /** A count that is a lower bound (a text search with more matches than the server counts). */
+  'log.countAtLeast': '{count}+',
   'log.search': 'Search',
   'log.chart.caption': 'Sent (green) and failed (red) per day, over the rows shown',
   'log.chart.label': 'Messages per day: {summary}',

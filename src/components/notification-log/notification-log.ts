@@ -109,6 +109,8 @@ export class NotificationLog extends LitElement {
 
   @state() private items: LogEntry[] = [];
   @state() private counts: LogCounts = emptyCounts();
+  /** The counts are lower bounds: a text search matched more messages than the server counts. */
+  @state() private countsCapped = false;
   @state() private nextCursor: string | null = null;
   @state() private loadingMore = false;
   @state() private moreError = '';
@@ -165,6 +167,7 @@ export class NotificationLog extends LitElement {
     onComplete: (page: LogPage) => {
       this.items = page.items;
       this.counts = page.counts;
+      this.countsCapped = page.countsCapped === true;
       this.nextCursor = page.nextCursor;
       this.moreError = '';
       this.unseen = 0;
@@ -310,6 +313,7 @@ export class NotificationLog extends LitElement {
       const known = new Set(this.items.map((item) => item.id));
       this.items = [...this.items, ...page.items.filter((item) => !known.has(item.id))];
       this.counts = page.counts;
+      this.countsCapped = page.countsCapped === true;
       this.nextCursor = page.nextCursor;
     } catch (error) {
       if (isAbort(error) || generation !== this.generation) return;
@@ -576,7 +580,7 @@ export class NotificationLog extends LitElement {
     const total = Math.max(this.total, this.items.length);
     return html`
       ${this.renderToolbar()} ${this.renderChart()}
-      <div class="table" part="table" role="table" aria-label=${this.term('log.title')} aria-rowcount=${total + 1} aria-busy=${this.loading ? 'true' : 'false'}>
+      <div class="table" part="table" role="table" aria-label=${this.term('log.title')} aria-rowcount=${this.countsCapped ? -1 : total + 1} aria-busy=${this.loading ? 'true' : 'false'}>
         <div role="rowgroup">
           <div class="head" part="header" role="row" aria-rowindex="1">
             ${(['time', 'to', 'subject', 'status', 'attempts', 'duration', 'error'] as const).map(
@@ -588,7 +592,7 @@ export class NotificationLog extends LitElement {
       </div>
       <div class="footer" part="footer">
         <span class="muted" aria-live="polite">
-          ${this.items.length && !this.loading ? this.term('log.rows', { shown: this.number(this.items.length), total: this.number(total) }) : ''}
+          ${this.items.length && !this.loading ? this.term('log.rows', { shown: this.number(this.items.length), total: this.countsCapped ? this.term('log.countAtLeast', { count: this.number(total) }) : this.number(total) }) : ''}
         </span>
         ${this.moreError
           ? html`<span class="error" role="alert">${this.term('log.error', { message: cut(this.moreError) })}</span>`
@@ -648,7 +652,7 @@ export class NotificationLog extends LitElement {
             const label = status ? this.statusLabel(status) : this.term('log.status.all');
             const count = status ? this.counts[status] : LOG_STATUSES.reduce((sum, s) => sum + this.counts[s], 0);
             return html`<button type="button" part="filter" data-status=${status || 'all'} aria-pressed=${active === status ? 'true' : 'false'} @click=${() => (this.status = status)}>
-              ${this.term('log.statusCount', { status: label, count: this.number(count) })}
+              ${this.term('log.statusCount', { status: label, count: this.countsCapped ? this.term('log.countAtLeast', { count: this.number(count) }) : this.number(count) })}
             </button>`;
           })}
         </fieldset>

@@ -13,6 +13,7 @@ export const notificationLogDe: Record<NotificationLogStringKey, string> = {
   'log.status.unknown': 'Unklar',
   'log.statusFilter': 'Status',
   'log.statusCount': '{status} ({count})',
+  'log.countAtLeast': '{count}+',
   'log.search': 'Suchen',
   'log.chart.caption': 'Gesendet (grün) und fehlgeschlagen (rot) pro Tag, über die angezeigten Zeilen',
   'log.chart.label': 'Nachrichten pro Tag: {summary}',

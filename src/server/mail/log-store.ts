@@ -3,10 +3,13 @@
  * filtered by status, text, and date range, with counts per status that follow every filter but the
  * status. Built to stay fast with a million rows:
  * - unfiltered counts come from `mail_counts` (kept by triggers), filtered ones from covering indexes;
- * - text of 3 characters or more goes through the trigram FTS5 index (a substring match, case-insensitive);
- *   shorter text has no trigram to look up and falls back to `LIKE` (ASCII case-insensitive), which
- *   scans: one or two characters match most rows, so a page fills after a short scan, and only the
- *   counts read every row in the date range.
+ * - text of 3 characters or more goes through the trigram FTS5 index (a substring match, case-insensitive),
+ *   walked newest first (rowid = seq, the arrival order) so a page stops after its last row instead of
+ *   collecting every match; shorter text has no trigram to look up and falls back to `LIKE` (ASCII
+ *   case-insensitive) on the time index, newest first, where a page also fills after a short scan;
+ * - counts of a text search stop at TEXT_COUNT_CAP matches, newest first (`countsCapped` then says each
+ *   count is a lower bound): an exact count would read every match of a common word, hundreds of
+ *   milliseconds on a million rows, to print a number nobody reads past "1,000+".
  * Stored text is exactly what was sent; escaping is the renderer's job (SECURITY.md 19).
  */
 import type { LogAttempt, LogCounts, LogEntry, LogEntryDetail, LogError, LogPage, LogQuery, LogStatus } from '../../services/contract.js';
@@ -17,6 +20,8 @@ import { dateBounds } from '../../services/log-query.js';
 
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
+/** The most matches a text search counts (newest first); past it, the counts are lower bounds. */
+export const TEXT_COUNT_CAP = 1000;
 
 export interface OutboxRow {
   seq: number;
@@ -75,15 +80,20 @@ export function toLogEntry(row: EntryRow): LogEntry {
   return entry;
 }
 
-/** Cursor: the last row's (created_at, id), base64url so the shared schema's pattern accepts it. */
-export function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(`${createdAt}:${id}`, 'utf8').toString('base64url');
+/**
+ * Cursor: the last row's (created_at, id) and its seq (text searches page in arrival order), base64url
+ * so the shared schema's pattern accepts it. A cursor without the seq, from before it was added, still
+ * reads.
+ */
+export function encodeCursor(createdAt: number, id: string, seq?: number): string {
+  return Buffer.from(`${createdAt}:${id}${seq === undefined ? '' : `:${seq}`}`, 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
+export function decodeCursor(cursor: string): { createdAt: number; id: string; seq?: number } | null {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^(\d{1,15}):([A-Za-z0-9-]{1,64})$/.exec(text);
-  return match ? { createdAt: Number(match[1]), id: match[2] } : null;
+  const match = /^(\d{1,15}):([A-Za-z0-9-]{1,64})(?::(\d{1,15}))?$/.exec(text);
+  if (!match) return null;
+  return match[3] === undefined ? { createdAt: Number(match[1]), id: match[2] } : { createdAt: Number(match[1]), id: match[2], seq: Number(match[3]) };
 }
 
 
@@ -103,42 +113,65 @@ export class InvalidCursorError extends Error {
 export class LogStore {
   constructor(private readonly db: Db) {}
 
-  /** Every filter but status and cursor. */
-  private baseFilter(query: LogQuery): Filter {
+  /** The date filters, on the outbox row (`prefix` is its alias in a join). */
+  private dateFilter(query: LogQuery, prefix = ''): Filter {
     const sql: string[] = [];
     const params: unknown[] = [];
     const { from, to } = dateBounds(query);
     if (from !== undefined) {
-      sql.push('created_at >= ?');
+      sql.push(`${prefix}created_at >= ?`);
       params.push(from);
     }
     if (to !== undefined) {
-      sql.push('created_at < ?');
+      sql.push(`${prefix}created_at < ?`);
       params.push(to);
-    }
-    const text = query.q?.trim();
-    if (text) {
-      if ([...text].length >= 3) {
-        sql.push('seq IN (SELECT rowid FROM mail_fts WHERE mail_fts MATCH ?)');
-        params.push(ftsPhrase(text));
-      } else {
-        sql.push("(subject LIKE ? ESCAPE '\\' OR recipients LIKE ? ESCAPE '\\')");
-        const like = `%${escapeLike(text)}%`;
-        params.push(like, like);
-      }
     }
     return { sql, params };
   }
 
+  /** The text filter: a trigram phrase for the FTS index, or `LIKE` below three characters. */
+  private textFilter(query: LogQuery): { fts: string } | { like: string } | null {
+    const text = query.q?.trim();
+    if (!text) return null;
+    return [...text].length >= 3 ? { fts: ftsPhrase(text) } : { like: `%${escapeLike(text)}%` };
+  }
+
+  /**
+   * The matches of a text search, newest first, as a statement over the FTS index joined to the outbox
+   * (the index drives the loop in rowid order, so LIMIT stops the walk), or over the time index with
+   * `LIKE`. `columns` are outbox columns; `extra` filters apply to the outbox row `o`.
+   */
+  private textMatches(text: { fts: string } | { like: string }, columns: string, extra: Filter, limit: number): unknown[] {
+    if ('fts' in text) {
+      const where = ['mail_fts MATCH ?', ...extra.sql].join(' AND ');
+      return this.db
+        .prepare(`SELECT ${columns} FROM mail_fts JOIN mail_outbox o ON o.seq = mail_fts.rowid WHERE ${where} ORDER BY mail_fts.rowid DESC LIMIT ?`)
+        .all(text.fts, ...extra.params, limit);
+    }
+    const where = ["(o.subject LIKE ? ESCAPE '\\' OR o.recipients LIKE ? ESCAPE '\\')", ...extra.sql].join(' AND ');
+    return this.db
+      .prepare(`SELECT ${columns} FROM mail_outbox o WHERE ${where} ORDER BY o.created_at DESC, o.id DESC LIMIT ?`)
+      .all(text.like, text.like, ...extra.params, limit);
+  }
+
   counts(query: LogQuery = {}): LogCounts {
+    return this.countsOf(query).counts;
+  }
+
+  /** Counts per status that follow every filter but status; `capped` when a text search matched more than TEXT_COUNT_CAP. */
+  countsOf(query: LogQuery = {}): { counts: LogCounts; capped: boolean } {
     const counts = Object.fromEntries(LOG_STATUSES.map((status) => [status, 0])) as LogCounts;
-    if (!query.q?.trim() && (query.from || query.to)) return this.rangeCounts(query, counts);
-    const filter = this.baseFilter(query);
-    const rows = filter.sql.length
-      ? (this.db.prepare(`SELECT status, count(*) AS n FROM mail_outbox WHERE ${filter.sql.join(' AND ')} GROUP BY status`).all(...filter.params) as Array<{ status: LogStatus; n: number }>)
-      : (this.db.prepare('SELECT status, n FROM mail_counts').all() as Array<{ status: LogStatus; n: number }>);
-    for (const row of rows) if (row.status in counts) counts[row.status] = row.n;
-    return counts;
+    const text = this.textFilter(query);
+    if (text) {
+      const rows = this.textMatches(text, 'o.status', this.dateFilter(query, 'o.'), TEXT_COUNT_CAP + 1) as Array<{ status: LogStatus }>;
+      for (const row of rows.slice(0, TEXT_COUNT_CAP)) if (row.status in counts) counts[row.status] += 1;
+      return { counts, capped: rows.length > TEXT_COUNT_CAP };
+    }
+    if (query.from || query.to) return { counts: this.rangeCounts(query, counts), capped: false };
+    for (const row of this.db.prepare('SELECT status, n FROM mail_counts').all() as Array<{ status: LogStatus; n: number }>) {
+      if (row.status in counts) counts[row.status] = row.n;
+    }
+    return { counts, capped: false };
   }
 
   /**
@@ -165,35 +198,46 @@ export class LogStore {
     return counts;
   }
 
-  /** One page of rows (no counts): the CSV export pages through with this. */
+  /**
+   * One page of rows (no counts): the CSV export pages through with this. Newest first by
+   * (created_at, id); a trigram text search pages in arrival order (seq), the order the index keeps,
+   * which is the same order for every row the outbox wrote.
+   */
   page(query: LogQuery): { rows: EntryRow[]; nextCursor: string | null } {
     const limit = Math.min(Math.max(query.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
-    const filter = this.baseFilter(query);
-    const sql = [...filter.sql];
-    const params = [...filter.params];
+    const text = this.textFilter(query);
+    const filter = this.dateFilter(query, 'o.');
     if (query.status) {
-      sql.push('status = ?');
-      params.push(query.status);
+      filter.sql.push('o.status = ?');
+      filter.params.push(query.status);
     }
     if (query.cursor) {
       const cursor = decodeCursor(query.cursor);
       if (!cursor) throw new InvalidCursorError('The cursor is not one this server issued.');
-      sql.push('(created_at < ? OR (created_at = ? AND id < ?))');
-      params.push(cursor.createdAt, cursor.createdAt, cursor.id);
+      if (text && 'fts' in text && cursor.seq !== undefined) {
+        filter.sql.push('mail_fts.rowid < ?');
+        filter.params.push(cursor.seq);
+      } else {
+        filter.sql.push('(o.created_at < ? OR (o.created_at = ? AND o.id < ?))');
+        filter.params.push(cursor.createdAt, cursor.createdAt, cursor.id);
+      }
     }
-    const where = sql.length ? `WHERE ${sql.join(' AND ')}` : '';
-    const rows = this.db
-      .prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox ${where} ORDER BY created_at DESC, id DESC LIMIT ?`)
-      .all(...params, limit + 1) as EntryRow[];
+    const columns = ENTRY_COLUMNS.split(', ').map((column) => `o.${column}`).join(', ');
+    const rows = text
+      ? (this.textMatches(text, columns, filter, limit + 1) as EntryRow[])
+      : (this.db
+          .prepare(`SELECT ${columns} FROM mail_outbox o ${filter.sql.length ? `WHERE ${filter.sql.join(' AND ')}` : ''} ORDER BY o.created_at DESC, o.id DESC LIMIT ?`)
+          .all(...filter.params, limit + 1) as EntryRow[]);
     const more = rows.length > limit;
     if (more) rows.length = limit;
     const last = rows[rows.length - 1];
-    return { rows, nextCursor: more && last ? encodeCursor(last.created_at, last.id) : null };
+    return { rows, nextCursor: more && last ? encodeCursor(last.created_at, last.id, last.seq) : null };
   }
 
   query(query: LogQuery): LogPage {
     const { rows, nextCursor } = this.page(query);
-    return { items: rows.map(toLogEntry), nextCursor, counts: this.counts(query) };
+    const { counts, capped } = this.countsOf(query);
+    return capped ? { items: rows.map(toLogEntry), nextCursor, counts, countsCapped: true } : { items: rows.map(toLogEntry), nextCursor, counts };
   }
 
   entry(id: string): LogEntry | null {

@@ -179,6 +179,30 @@ describe('<notification-log>', () => {
     expect(rows(element).map((row) => row.dataset.id)).to.deep.equal(['3', '1']);
   });
 
+  it('shows the counts of a search with more matches than the server counts as lower bounds', async () => {
+    const logRows = Array.from({ length: 30 }, (_, i) => entry(String(i + 1), { subject: i % 3 === 0 ? 'Invoice' : 'Welcome', status: i % 2 ? 'failed' : 'sent' }));
+    const element = await mount(new MemoryAdapter({ logRows, textCountCap: 6 }));
+    const table = () => shadow(element).querySelector<HTMLElement>('[role="table"]')!;
+    expect(button(element, /^All/).textContent!.trim()).to.equal('All (30)');
+    expect(table().getAttribute('aria-rowcount')).to.equal('31');
+
+    const search = shadow(element).querySelector<HTMLInputElement>('input[type="search"]')!;
+    search.value = 'invoice';
+    search.dispatchEvent(new Event('input'));
+    await waitUntil(() => rows(element).length === 10);
+    await loaded(element);
+    // Ten matches, six counted: each count says "at least", and the number of rows is unknown.
+    const labels = buttons(element).map((b) => b.textContent!.trim()).filter((label) => /\(/.test(label));
+    expect(labels.slice(0, 4)).to.deep.equal(['All (6+)', 'Queued (0+)', 'Sending (0+)', 'Sent (3+)']);
+    expect(table().getAttribute('aria-rowcount')).to.equal('-1');
+    await expect(element).to.be.accessible();
+
+    search.value = '';
+    search.dispatchEvent(new Event('input'));
+    await waitUntil(() => button(element, /^All/).textContent!.trim() === 'All (30)');
+    expect(table().getAttribute('aria-rowcount')).to.equal('31');
+  });
+
   it('never lets a slow, older search answer overwrite a newer one, and aborts the older request', async () => {
     const calls: Array<{ query: LogQuery; signal?: AbortSignal; resolve: (page: LogPage) => void }> = [];
     const adapter = new MemoryAdapter({ logRows: [entry('1')] });
