@@ -106,6 +106,17 @@ interface Filter {
   params: unknown[];
 }
 
+type WalkedRow = { seq: number; status: LogStatus };
+
+const emptyCounts = (): LogCounts => Object.fromEntries(LOG_STATUSES.map((status) => [status, 0])) as LogCounts;
+
+/** Counts of the first TEXT_COUNT_CAP walked matches; capped when the walk found one more. */
+function countWalk(walked: WalkedRow[]): { counts: LogCounts; capped: boolean } {
+  const counts = emptyCounts();
+  for (const row of walked.slice(0, TEXT_COUNT_CAP)) if (row.status in counts) counts[row.status] += 1;
+  return { counts, capped: walked.length > TEXT_COUNT_CAP };
+}
+
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
 }
@@ -160,18 +171,22 @@ export class LogStore {
 
   /** Counts per status that follow every filter but status; `capped` when a text search matched more than TEXT_COUNT_CAP. */
   countsOf(query: LogQuery = {}): { counts: LogCounts; capped: boolean } {
-    const counts = Object.fromEntries(LOG_STATUSES.map((status) => [status, 0])) as LogCounts;
     const text = this.textFilter(query);
-    if (text) {
-      const rows = this.textMatches(text, 'o.status', this.dateFilter(query, 'o.'), TEXT_COUNT_CAP + 1) as Array<{ status: LogStatus }>;
-      for (const row of rows.slice(0, TEXT_COUNT_CAP)) if (row.status in counts) counts[row.status] += 1;
-      return { counts, capped: rows.length > TEXT_COUNT_CAP };
-    }
-    if (query.from || query.to) return { counts: this.rangeCounts(query, counts), capped: false };
+    return text ? countWalk(this.walk(text, query)) : { counts: this.plainCounts(query), capped: false };
+  }
+
+  private plainCounts(query: LogQuery): LogCounts {
+    const counts = emptyCounts();
+    if (query.from || query.to) return this.rangeCounts(query, counts);
     for (const row of this.db.prepare('SELECT status, n FROM mail_counts').all() as Array<{ status: LogStatus; n: number }>) {
       if (row.status in counts) counts[row.status] = row.n;
     }
-    return { counts, capped: false };
+    return counts;
+  }
+
+  /** The newest TEXT_COUNT_CAP + 1 matches of a text search in the date range: what its counts read. */
+  private walk(text: { fts: string } | { like: string }, query: LogQuery): WalkedRow[] {
+    return this.textMatches(text, 'o.seq, o.status', this.dateFilter(query, 'o.'), TEXT_COUNT_CAP + 1) as WalkedRow[];
   }
 
   /**
@@ -235,9 +250,32 @@ export class LogStore {
   }
 
   query(query: LogQuery): LogPage {
-    const { rows, nextCursor } = this.page(query);
-    const { counts, capped } = this.countsOf(query);
+    const text = this.textFilter(query);
+    const walked = text ? this.walk(text, query) : null;
+    const { rows, nextCursor } = (walked && !query.cursor && this.pageOfWalk(walked, query)) || this.page(query);
+    const { counts, capped } = walked ? countWalk(walked) : { counts: this.plainCounts(query), capped: false };
     return capped ? { items: rows.map(toLogEntry), nextCursor, counts, countsCapped: true } : { items: rows.map(toLogEntry), nextCursor, counts };
+  }
+
+  /**
+   * The first page of a text search out of the walk its counts make anyway (newest first, in the
+   * page's own order), so the index is walked once; null when the walk cannot answer it (a status
+   * filter with too few of its rows among the counted matches).
+   */
+  private pageOfWalk(walked: WalkedRow[], query: LogQuery): { rows: EntryRow[]; nextCursor: string | null } | null {
+    const limit = Math.min(Math.max(query.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
+    const wanted = walked.filter((row) => !query.status || row.status === query.status).slice(0, limit + 1);
+    if (wanted.length <= limit && walked.length > TEXT_COUNT_CAP) return null;
+    const bySeq = new Map<number, EntryRow>();
+    if (wanted.length) {
+      const found = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq IN (${wanted.map(() => '?').join(', ')})`).all(...wanted.map((row) => row.seq)) as EntryRow[];
+      for (const row of found) bySeq.set(row.seq, row);
+    }
+    const rows = wanted.map((row) => bySeq.get(row.seq)).filter((row): row is EntryRow => row !== undefined);
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    const last = rows[rows.length - 1];
+    return { rows, nextCursor: more && last ? encodeCursor(last.created_at, last.id, last.seq) : null };
   }
 
   entry(id: string): LogEntry | null {
