@@ -41,7 +41,10 @@ export interface AuthorizeInfo {
 /** A refusal with its status (401: credentials missing or wrong; 403: not allowed). */
 export interface AuthorizeDenial {
   deny: 401 | 403;
-  /** The `WWW-Authenticate` challenge of a 401, when the hook knows better than a bare `Bearer`. */
+  /**
+   * The `WWW-Authenticate` challenge: of a 401, when the hook knows better than a bare `Bearer`; of a
+   * 403, RFC 6750's `error="insufficient_scope"` for a valid token that lacks the right.
+   */
   wwwAuthenticate?: string;
   detail?: string;
 }
@@ -183,9 +186,11 @@ export function securityMiddleware(options: SecurityOptions): MiddlewareHandler 
       if (!result || 'deny' in result) {
         const status = result && 'deny' in result ? result.deny : 403;
         const detail = result && 'deny' in result && result.detail ? result.detail : 'This request is not authorised to use the mail administration API.';
-        // A hook may say precisely what was wrong with a token (RFC 6750's error="invalid_token").
-        const challenge = (result && 'deny' in result && result.wwwAuthenticate) || 'Bearer';
-        return problem(status, status === 401 ? 'Unauthorized' : 'Forbidden', detail, {}, status === 401 ? { 'www-authenticate': challenge } : {});
+        // A hook may say precisely what was wrong with a token (RFC 6750's error="invalid_token"), or
+        // that a valid one lacks the right (error="insufficient_scope", with a 403).
+        const given = result && 'deny' in result ? result.wwwAuthenticate : undefined;
+        const challenge = status === 401 ? given || 'Bearer' : given;
+        return problem(status, status === 401 ? 'Unauthorized' : 'Forbidden', detail, {}, challenge ? { 'www-authenticate': challenge } : {});
       }
       c.set('admin', result);
       options.onAuthorized?.(request, result);

@@ -79,6 +79,7 @@ describe('the admin API with Entra bearer tokens', { timeout: 30_000 }, () => {
     const noRole = await server.call('GET', '/config', { headers: crossOrigin(await tenant.token({ roles: undefined })) });
     assert.equal(noRole.status, 403);
     assert.match(noRole.json.detail, /not a mail administrator/);
+    assert.match(noRole.headers.get('www-authenticate') ?? '', /^Bearer error="insufficient_scope"/);
     for (const reply of [none, audience, noRole]) assert.equal(reply.headers.get('access-control-allow-origin'), HOST_PAGE, 'the page can read why');
     assert.ok(!server.logs.join('\n').includes(admin.split('.')[2]), 'no token in the log');
   });
