@@ -1,7 +1,7 @@
 import { aTimeout, expect, fixture, html, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import type { EmailConfigForm } from '../../../src/components/email-config-form/email-config-form.js';
-import { ConflictError, NetworkError, ValidationProblem } from '../../../src/services/errors.js';
+import { ConflictError, NetworkError, UnauthorizedError, ValidationProblem } from '../../../src/services/errors.js';
 import { FakeAdapter, connectedView, readyView } from '../azure-connect-button/fake-adapter.js';
 import { VALID, button, choose, control, counter, describedText, feedback, hasControl, mountForm, text, typeInto } from './helpers.js';
 
@@ -73,6 +73,16 @@ describe('<email-config-form>', () => {
       await expect(el).to.be.accessible();
       button(el, 'Retry').click();
       await waitUntil(() => el.shadowRoot!.querySelector('[role="tablist"]'));
+    });
+
+    it('says the account is not allowed, not that the server is down, when loading is refused (401/403)', async () => {
+      const adapter = new FakeAdapter();
+      adapter.failNext.getConfig = new UnauthorizedError('This account is signed in but not a mail administrator.', 403);
+      const el = await fixture<EmailConfigForm>(html`<email-config-form .adapter=${adapter}></email-config-form>`);
+      await waitUntil(() => el.shadowRoot!.querySelector('[role="alert"]'));
+      expect(text(el)).to.contain('You are not allowed to change the mail settings. Sign in as an administrator.');
+      expect(text(el)).not.to.contain('did not answer');
+      await expect(el).to.be.accessible();
     });
   });
 
