@@ -1,8 +1,9 @@
 /**
  * Builds what the demo pages load, on first start and again when a source changed: the one-tag bundle
- * (`dist/graph-mail-elements.bundle.js`, the legacy page's single script) and the admin portal page
- * (ESM, bundled by Vite as a host application would). `npm install` then `npm start` must work on a
- * fresh clone, where neither exists yet.
+ * (`dist/graph-mail-elements.bundle.js`, the legacy page's single script), the admin portal page and the
+ * cross-origin page with its MSAL redirect bridge (ESM, bundled by Vite as a host application would;
+ * msal-browser only in the chunks those two pages load lazily). `npm install` then `npm start` must work
+ * on a fresh clone, where none exists yet.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -42,7 +43,10 @@ const mtime = (path: string): number => (existsSync(path) ? statSync(path).mtime
 
 const ELEMENT_SOURCES = ['src/components', 'src/services', 'src/locales', 'src/bundle.ts', 'src/define.ts'].map((path) => join(ROOT, path));
 
-/** Builds the bundle and the portal page when they are missing or older than their sources. */
+/** The demo's pages: the same-origin portal, the cross-origin page and the page MSAL's popup returns to. */
+const PAGES = ['index.html', 'cross-origin.html', 'redirect.html'];
+
+/** Builds the bundle and the pages when they are missing or older than their sources. */
 export async function buildDemoAssets(outDir: string, log: (line: string) => void = console.log): Promise<{ portalDir: string }> {
   const sources = Math.max(newest(ELEMENT_SOURCES.filter((path) => !path.endsWith('.ts'))), ...ELEMENT_SOURCES.filter((path) => path.endsWith('.ts')).map(mtime));
   if (mtime(BUNDLE_PATH) < sources) {
@@ -51,15 +55,16 @@ export async function buildDemoAssets(outDir: string, log: (line: string) => voi
   }
   const portalDir = join(outDir, 'portal');
   const pages = join(ROOT, 'src/demo/pages');
-  if (mtime(join(portalDir, 'index.html')) < Math.max(sources, newest([pages]))) {
-    log('building the demo portal page …');
+  const built = Math.min(...PAGES.map((page) => mtime(join(portalDir, page))));
+  if (built < Math.max(sources, newest([pages, join(ROOT, 'src/msal')]))) {
+    log('building the demo pages …');
     await viteBuild({
       configFile: false,
       root: pages,
       base: '/',
       logLevel: 'warn',
       publicDir: false,
-      build: { outDir: portalDir, emptyOutDir: true, target: 'es2022', sourcemap: true, rollupOptions: { input: join(pages, 'index.html') } },
+      build: { outDir: portalDir, emptyOutDir: true, target: 'es2022', sourcemap: true, rollupOptions: { input: PAGES.map((page) => join(pages, page)) } },
     });
   }
   return { portalDir };

@@ -5,15 +5,22 @@
  *
  * - `/`            an admin portal page (ESM, bundled by Vite like a host application);
  * - `/legacy.html` a page shaped like ASP.NET WebForms loading the one-tag bundle;
+ * - on PORT+3, another origin: a page that signs the admin in to the sandbox's identity platform with
+ *   msal-browser (over HTTPS) and uses the API with the Entra access token, CORS allowed for that origin
+ *   only. The server checks those tokens against the sandbox tenant (the admin API's app registration);
+ *   requests without one keep the same-origin pages' loopback admission.
  *
  * It prints the URLs, the sandbox's users and the values to paste into the form. This is the only
  * module that knows both the server and the sandbox (STYLE.md rule 1).
  */
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Context } from 'hono';
+import type { EntraAuthOptions } from '../server/auth/index.js';
 import { KeyConfigurationError } from '../server/crypto/keys.js';
 import { serverOptionsFromEnv } from '../server/env.js';
 import { DEFAULT_CONFIG_ID } from '../server/store/types.js';
@@ -22,8 +29,25 @@ import { BUNDLE_PATH, ROOT, buildDemoAssets } from './build.js';
 
 interface SandboxSeed {
   tenants: Array<{ id: string; domain: string }>;
-  apps: Array<{ tenantId: string; clientId: string; displayName: string; secrets: Array<{ id: string; value: string; expiresAt: string }> }>;
-  users: Array<{ tenantId: string; userPrincipalName: string; kind: string }>;
+  apps: Array<{
+    tenantId: string;
+    clientId: string;
+    displayName: string;
+    kind?: string;
+    identifierUri?: string;
+    scopes?: string[];
+    appRoles?: Array<{ value: string; assignedTo?: string[] }>;
+    secrets: Array<{ id: string; value: string; expiresAt: string }>;
+  }>;
+  users: Array<{ id: string; tenantId: string; userPrincipalName: string; kind: string }>;
+}
+
+/** What the cross-origin page needs to sign in, and what the server checks its tokens against. */
+interface CrossOriginSetup {
+  entra: EntraAuthOptions;
+  msal: { clientId: string; authority: string; scopes: string[]; knownAuthorities: string[] };
+  /** The users the API's Mail.Admin role is assigned to. */
+  admins: string[];
 }
 
 const env = process.env;
@@ -74,6 +98,34 @@ async function startSandbox(): Promise<{ origins: string[]; seed: SandboxSeed }>
   }
 }
 
+/**
+ * The sandbox's admin API and the SPA registered for it. MSAL signs in on the sandbox's HTTPS origin,
+ * which its tokens name as their issuer; the server discovers the issuer and the keys over plain HTTP on
+ * loopback. Null when the seed registers no such pair or the sandbox has no HTTPS.
+ */
+async function crossOriginSetup(origin: string, seed: SandboxSeed): Promise<CrossOriginSetup | null> {
+  const api = seed.apps.find((candidate) => candidate.kind === 'api' && candidate.identifierUri);
+  const spa = seed.apps.find((candidate) => candidate.kind === 'spa' && candidate.tenantId === api?.tenantId);
+  if (!api?.identifierUri || !spa) return null;
+  const response = await fetch(`${origin}/${api.tenantId}/v2.0/.well-known/openid-configuration`);
+  if (!response.ok) return null;
+  const issuer = new URL(((await response.json()) as { issuer: string }).issuer);
+  if (issuer.protocol !== 'https:') return null;
+  const role = api.appRoles?.find((candidate) => candidate.value === 'Mail.Admin');
+  const admins = seed.users.filter((user) => role?.assignedTo?.includes(user.id)).map((user) => user.userPrincipalName);
+  return {
+    entra: { tenantId: api.tenantId, authority: origin, audience: [api.identifierUri, api.clientId] },
+    msal: {
+      clientId: spa.clientId,
+      authority: `${issuer.origin}/${api.tenantId}`,
+      scopes: [`${api.identifierUri}/${api.scopes?.[0] ?? 'access_as_admin'}`],
+      // Not a Microsoft cloud: MSAL must trust it without instance discovery.
+      knownAuthorities: [issuer.host],
+    },
+    admins,
+  };
+}
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -89,18 +141,50 @@ function fileBelow(dir: string, path: string): string | null {
   return full;
 }
 
-function sendFile(c: Context, file: string | null): Response {
+function sendFile(c: Context, file: string | null, headers: Record<string, string> = {}): Response {
   if (!file) return c.text('Not found', 404);
   return new Response(readFileSync(file), {
-    headers: { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' },
+    headers: { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', ...headers },
   });
+}
+
+/**
+ * The cross-origin page on a socket of its own. Its redirect URI page runs msal-browser's redirect
+ * bridge: msal-browser 5 waits for the popup's answer on a BroadcastChannel of this origin, not through
+ * `window.opener`, so the identity platform's `Cross-Origin-Opener-Policy: same-origin` on its sign-in
+ * pages does not break the popup, and neither page here needs a COOP header of its own. No referrer
+ * leaves either page (the bridge's address carries the code until it clears it).
+ */
+async function startCrossOriginPage(portalDir: string, crossPort: number, info: () => object): Promise<() => Promise<void>> {
+  const page = new Hono();
+  const headers = { 'referrer-policy': 'no-referrer' };
+  page.get('/', (c) => sendFile(c, join(portalDir, 'cross-origin.html'), headers));
+  page.get('/redirect.html', (c) => sendFile(c, join(portalDir, 'redirect.html'), headers));
+  page.get('/assets/*', (c) => sendFile(c, fileBelow(portalDir, c.req.path)));
+  page.get('/favicon.ico', () => new Response(null, { status: 204 }));
+  page.get('/demo/cross-origin.json', (c) => c.json(info(), 200, { 'cache-control': 'no-store' }));
+  const server = createAdaptorServer({ fetch: page.fetch, hostname: '127.0.0.1' });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(crossPort, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  return () =>
+    new Promise<void>((resolveClose) => {
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.close(() => resolveClose());
+    });
 }
 
 let stopping = false;
 let closeServer: (() => Promise<void>) | null = null;
+let closeCrossOriginPage: (() => Promise<void>) | null = null;
 async function stop(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
+  await closeCrossOriginPage?.().catch(() => undefined);
   await closeServer?.().catch(() => undefined);
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   process.exit(code);
@@ -121,6 +205,11 @@ try {
   const tenant = sandbox.seed.tenants.find((t) => t.id === app.tenantId);
   const users = sandbox.seed.users.filter((user) => user.tenantId === app.tenantId && user.kind === 'member').map((user) => user.userPrincipalName);
   const options = serverOptionsFromEnv(env);
+  // The cross-origin page signs in to the sandbox: the server checks its tokens against the sandbox
+  // tenant, unless GRAPH_MAIL_ENTRA_* name a real one (then the page, set up for the sandbox, is left out).
+  const crossPort = port + 3;
+  const crossOrigins = [`http://127.0.0.1:${crossPort}`, `http://localhost:${crossPort}`];
+  const cross = options.entra ? null : await crossOriginSetup(sandbox.origins[0], sandbox.seed);
 
   const running = await startServer({
     ...options,
@@ -128,6 +217,7 @@ try {
     dataDir,
     logger: console,
     sandboxOrigins: sandbox.origins,
+    ...(cross ? { entra: cross.entra, allowedOrigins: [...(options.allowedOrigins ?? []), ...crossOrigins] } : {}),
     antiForgery: { header: 'RequestVerificationToken', validate: (value) => sameText(value, requestVerificationToken) },
     configure(root, server) {
       const legacy = () =>
@@ -172,11 +262,19 @@ try {
     },
   });
   closeServer = () => running.close();
+  if (cross) {
+    closeCrossOriginPage = await startCrossOriginPage(portalDir, crossPort, () => ({
+      apiUrl: running.apiUrl,
+      msal: cross.msal,
+      sandbox: { tenantId: app.tenantId, clientId: app.clientId, users, admins: cross.admins },
+    }));
+  }
 
   say('');
   say(`graph-mail demo`);
   say(`  admin portal      ${running.url}/`);
   say(`  legacy page       ${running.url}/legacy.html`);
+  if (cross) say(`  cross-origin page ${crossOrigins[0]}/  (signs in with msal-browser; Mail.Admin: ${cross.admins.join(', ')})`);
   say(`  mail API          ${running.apiUrl}`);
   say(`  sandbox cloud     ${sandbox.origins.join('  ')}`);
   say('');

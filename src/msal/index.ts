@@ -13,8 +13,8 @@
  * const tokens = msalTokenProvider({ clientId, authority, scopes: ['api://graph-mail/Mail.Admin'], redirectUri: `${location.origin}/redirect.html` });
  * const adapter = new HttpAdapter({ baseUrl: 'https://mail.example.com/api/mail', credentials: 'omit', getAccessToken: tokens.getAccessToken });
  * ```
- * The redirect URI must be a page that runs `redirect-bridge` (this package's `msal/redirect-bridge`
- * entry) and is served without a Cross-Origin-Opener-Policy header.
+ * The redirect URI must be a page of the host's origin that runs `redirect-bridge` (this package's
+ * `msal/redirect-bridge` entry), registered as a SPA redirect URI of the host's app registration.
  */
 import type { AccountInfo, IPublicClientApplication } from '@azure/msal-browser';
 

@@ -3,7 +3,8 @@
  * and Chromium driven by playwright-core. Each suite starts its own demo; nothing is shared between files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePortBlock } from '../../node/helpers/ports.js';
@@ -85,8 +86,19 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROME_PATH || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROME_PATH || '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/**
+ * Chromium's switch that trusts the HTTPS certificate of the demo's sandbox cloud (kept in the data
+ * folder by src/sandbox/tls.ts) by its public key, and no other: MSAL signs in over HTTPS only, and a
+ * headless browser has no certificate store to import the sandbox's CA into.
+ */
+export function trustSandboxTls(demo: Demo): string[] {
+  const { cert } = JSON.parse(readFileSync(join(demo.dataDir, 'sandbox', 'tls.json'), 'utf8')) as { cert: string };
+  const spki = new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'der' });
+  return [`--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`];
 }
 
 /** A page whose console errors and uncaught exceptions are collected, so a test can assert there were none. */
