@@ -70,6 +70,8 @@ export const FIELD_LABELS_EN: Record<string, string> = {
   'certificate.certificatePem': 'Certificate (PEM)',
   'certificate.privateKeyPem': 'Private key (PEM)',
   secretExpiresAt: 'Secret expires',
+  nextClientSecret: 'New client secret',
+  nextSecretExpiresAt: 'New secret expires',
   fromName: 'From name',
   fromAddress: 'From address',
   to: 'To',

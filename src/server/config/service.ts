@@ -5,7 +5,7 @@
  * cloud's defaults merged) for the mail module and the token service.
  */
 import { createHash } from 'node:crypto';
-import type { CloudId, ConfigInput, ConfigView, ConnectionView, EndpointTemplates } from '../../services/contract.js';
+import type { CloudId, ConfigInput, ConfigView, ConnectionView, EndpointTemplates, NextSecretView, UpstreamError } from '../../services/contract.js';
 import { ENDPOINT_NAMES } from '../../services/contract.js';
 import { defaultEndpoints } from '../../services/endpoints.js';
 import type { FieldError } from '../../services/errors.js';
@@ -172,6 +172,7 @@ export class ConfigService {
       redirectUri: this.options.redirectUri,
       etag: etagOf(record),
       ...(connection?.grantedPermissions.length ? { grantedPermissions: [...connection.grantedPermissions] } : {}),
+      ...(credential === 'secret' && settings?.nextSecret && fields.includes('nextClientSecret') ? { nextSecret: nextSecretView(settings.nextSecret) } : {}),
     };
   }
 
@@ -241,6 +242,21 @@ export class ConfigService {
     }
     const keepsCertificate = !removeSecrets.has('privateKey') && !certificate && previous?.certificatePem;
 
+    // The second secret of a rotation: kept until it has worked, removed on request or with the secret credential.
+    const nextSecret = input.nextClientSecret?.trim() ?? '';
+    let next = fields.includes('nextClientSecret') ? previous?.nextSecret : undefined;
+    if (input.removeNextSecret || input.credential !== 'secret') {
+      if (fields.includes('nextClientSecret')) removeSecrets.add('nextClientSecret');
+      next = undefined;
+    }
+    if (input.credential === 'secret' && nextSecret) {
+      setSecrets.nextClientSecret = this.options.sealer.seal(nextSecret, sealedAt.secret(configId, 'nextClientSecret'));
+      removeSecrets.delete('nextClientSecret');
+      next = { hint: secretHint(nextSecret), expiresAt: input.nextSecretExpiresAt ?? '', state: 'pending' };
+    } else if (next && input.nextSecretExpiresAt !== undefined) {
+      next = { ...next, expiresAt: input.nextSecretExpiresAt };
+    }
+
     const settings: StoredSettings = {
       mode: input.mode,
       cloud: input.cloud,
@@ -268,6 +284,7 @@ export class ConfigService {
               certificateHint: previous.certificateHint,
             }
           : {}),
+      ...(next ? { nextSecret: next } : {}),
     };
 
     const changedFields = this.changedFields(previous, settings, setSecrets, removeSecrets, fields);
@@ -304,8 +321,10 @@ export class ConfigService {
     for (const name of ENDPOINT_NAMES) if (!before || before[name] !== after[name]) changed.push(`endpoints.${name}`);
     if (setSecrets.clientSecret) changed.push('clientSecret');
     if (setSecrets.privateKey) changed.push('certificate');
+    if (setSecrets.nextClientSecret) changed.push('nextClientSecret');
+    if ((previous?.nextSecret?.expiresAt ?? '') !== (next.nextSecret?.expiresAt ?? '') && !setSecrets.nextClientSecret && next.nextSecret) changed.push('nextSecretExpiresAt');
     for (const field of removeSecrets) {
-      if (storedFields.includes(field) && !setSecrets[field]) changed.push(field === 'clientSecret' ? 'clientSecret.removed' : 'certificate.removed');
+      if (storedFields.includes(field) && !setSecrets[field]) changed.push(field === 'privateKey' ? 'certificate.removed' : `${field}.removed`);
     }
     return changed;
   }
@@ -317,7 +336,8 @@ export class ConfigService {
     removeSecrets: Set<SecretField>,
   ): boolean {
     if (!previous) return true;
-    if (setSecrets.clientSecret || setSecrets.privateKey || removeSecrets.size) return true;
+    // A new second secret is tried at the next token request, not when the cached token expires.
+    if (setSecrets.clientSecret || setSecrets.privateKey || setSecrets.nextClientSecret || removeSecrets.size) return true;
     const keys = ['mode', 'cloud', 'tenantId', 'clientId', 'credential'] as const;
     if (keys.some((key) => previous[key] !== next[key])) return true;
     return JSON.stringify(previous.endpoints) !== JSON.stringify(next.endpoints);
@@ -362,7 +382,7 @@ export class ConfigService {
     const [record, connection] = await Promise.all([this.store.getConfig(configId), this.store.getConnection(configId)]);
     if (!record) return null;
     const view = this.toView(record, connection, await this.store.secretFields(configId));
-    return { connection: view.connection, secretExpiresAt: view.secret.expiresAt || null };
+    return { connection: view.connection, secretExpiresAt: view.secret.expiresAt || null, credential: view.credential };
   }
 
   /** The configuration, connection and a stamp of everything tokens depend on. Null while unusable. */
@@ -391,6 +411,56 @@ export class ConfigService {
     return { config, stamp, connection };
   }
 
+  /** The pending second secret, opened; null when there is none (or it was refused, or does not open). */
+  async nextCredential(configId: string): Promise<Extract<Credential, { kind: 'secret' }> | null> {
+    const record = await this.store.getConfig(configId);
+    if (record?.settings.credential !== 'secret' || record.settings.nextSecret?.state !== 'pending') return null;
+    const sealed = await this.store.getSecret(configId, 'nextClientSecret');
+    if (!sealed) return null;
+    try {
+      return { kind: 'secret', clientSecret: this.options.sealer.open(sealed, sealedAt.secret(configId, 'nextClientSecret')) };
+    } catch (error) {
+      if (error instanceof SealError) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * The second secret worked: it becomes the secret (with its hint and expiry) and the old one is
+   * forgotten, in one write with an audit entry. False when the settings changed in between (a save
+   * by an admin wins; the next token request tries again).
+   */
+  async promoteNextSecret(configId: string): Promise<boolean> {
+    const record = await this.store.getConfig(configId);
+    const next = record?.settings.nextSecret;
+    const sealed = await this.store.getSecret(configId, 'nextClientSecret');
+    if (!record || !next || !sealed) return false;
+    const clientSecret = this.options.sealer.open(sealed, sealedAt.secret(configId, 'nextClientSecret'));
+    const { nextSecret: _promoted, ...rest } = record.settings;
+    const settings: StoredSettings = { ...rest, secretHint: next.hint, secretExpiresAt: next.expiresAt };
+    const result = await this.store.saveConfig(configId, {
+      settings,
+      setSecrets: { clientSecret: this.options.sealer.seal(clientSecret, sealedAt.secret(configId, 'clientSecret')) },
+      removeSecrets: ['nextClientSecret'],
+      expectRevision: record.revision,
+      audit: { actor: 'token-service', action: 'secret.rotate', fields: ['clientSecret', 'secretExpiresAt', 'nextClientSecret.removed'] },
+    });
+    if (result.ok) this.options.onCredentialChange?.(configId);
+    return result.ok;
+  }
+
+  /** The identity platform refused the second secret: it is kept, marked with why, and not tried again until replaced. */
+  async rejectNextSecret(configId: string, error: UpstreamError): Promise<void> {
+    const record = await this.store.getConfig(configId);
+    const next = record?.settings.nextSecret;
+    if (!record || !next || next.state !== 'pending') return;
+    await this.store.saveConfig(configId, {
+      settings: { ...record.settings, nextSecret: { ...next, state: 'rejected', error } },
+      expectRevision: record.revision,
+      audit: { actor: 'token-service', action: 'secret.next-rejected', fields: ['nextClientSecret'] },
+    });
+  }
+
   /** Opens the stored credential. Throws `CredentialUnavailableError` when there is none or it does not open. */
   async credential(configId: string): Promise<Credential> {
     const record = await this.store.getConfig(configId);
@@ -415,3 +485,7 @@ export class ConfigService {
 }
 
 export { CLOUD_IDS };
+
+function nextSecretView(next: NonNullable<StoredSettings['nextSecret']>): NextSecretView {
+  return { set: true, hint: next.hint, expiresAt: next.expiresAt, kind: 'secret', state: next.state, ...(next.error ? { error: next.error } : {}) };
+}

@@ -3,6 +3,7 @@
  * reconnect, credential expired), always with the same body shape.
  */
 import type { ConnectionView, HealthView } from '../../services/contract.js';
+import { secretReminderDays } from '../../services/secret-reminder.js';
 import type { LogStore } from './log-store.js';
 import type { MailConfigSource } from './types.js';
 
@@ -28,10 +29,12 @@ export async function computeHealth(config: MailConfigSource, log: LogStore, now
   const connectionOk =
     connection.state !== 'needs-reconnect' && connection.state !== 'error' && (effective?.mode !== 'delegated' || connection.state === 'connected');
   const { queued, failedLastHour, lastSentAt } = log.outboxHealth(now);
+  const reminder = secretReminderDays(status?.secretExpiresAt, now);
   return {
     ok: Boolean(effective) && connectionOk && !expired,
     connection,
     secretExpiresInDays,
+    ...(reminder ? { secretReminder: reminder } : {}),
     outbox: { queued, failedLastHour },
     lastSentAt,
   };

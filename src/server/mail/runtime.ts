@@ -9,6 +9,7 @@ import { GraphMailer, type GraphMailerOptions } from './graph-mailer.js';
 import { computeHealth } from './health.js';
 import { TokenKeepAlive } from './keep-alive.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
+import { SecretReminders } from './secret-reminders.js';
 import { budgetMailbox, parseSendBudget } from './send-budget.js';
 import { asMailLogger, type Db, type FetchLike, type MailConfig, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
 
@@ -109,6 +110,7 @@ export class MailRuntime {
   readonly mailer: GraphMailer;
   readonly outbox: Outbox;
   readonly keepAlive: TokenKeepAlive;
+  readonly secretReminders: SecretReminders;
   readonly logger: MailLogger;
   readonly api: MailApi;
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
@@ -129,6 +131,7 @@ export class MailRuntime {
     this.mailer = new GraphMailer(deps.tokens, graph);
     this.outbox = new Outbox(deps.db, this.mailer, deps.config, { ...options.outbox, dataDir: options.dataDir }, this.logger);
     this.keepAlive = new TokenKeepAlive(deps.db, deps.tokens, deps.config, this.outbox, { intervalMs: options.keepAliveIntervalMs, checkMs: options.keepAliveCheckMs }, this.logger);
+    this.secretReminders = new SecretReminders(deps.db, deps.config, this.outbox, options.keepAliveCheckMs, this.logger);
     this.api = createMailApi(this);
   }
 
@@ -137,6 +140,7 @@ export class MailRuntime {
     this.started = true;
     this.outbox.start();
     this.keepAlive.start();
+    this.secretReminders.start();
     if (this.options.retentionDays > 0) {
       const purge = () =>
         void this.outbox.purge(this.options.retentionDays).catch((error) => this.logger.warn('mail: purge failed', { error: String(error) }));
@@ -149,6 +153,7 @@ export class MailRuntime {
   async stop(graceMs?: number): Promise<void> {
     this.started = false;
     this.keepAlive.stop();
+    this.secretReminders.stop();
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.purgeTimer = undefined;
     await this.outbox.stop(graceMs);

@@ -3,7 +3,7 @@
  * module depends on the server core only through them (and tests can stand in for the core alone).
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { AuthMode, CloudId, ConnectionView, EndpointTemplates } from '../../services/contract.js';
+import type { AuthMode, CloudId, ConnectionView, CredentialKind, EndpointTemplates } from '../../services/contract.js';
 
 export type Db = BetterSqlite3.Database;
 
@@ -42,6 +42,8 @@ export interface MailStatus {
   connection: ConnectionView;
   /** ISO date of the credential's expiry, or empty/null when unknown. */
   secretExpiresAt?: string | null;
+  /** Which credential expires (a client secret unless said). */
+  credential?: CredentialKind;
 }
 
 /** The core's ConfigService, as far as sending needs it. */

@@ -49,4 +49,23 @@ export const CORE_MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    // A second client secret during a rotation (`nextClientSecret`): the field's CHECK grows, which
+    // SQLite can only do by rebuilding the table.
+    id: 'core-0002-next-secret',
+    up(db) {
+      db.exec(`
+        CREATE TABLE gm_secret_next (
+          config_id TEXT NOT NULL REFERENCES gm_config (config_id) ON DELETE CASCADE,
+          field TEXT NOT NULL CHECK (field IN ('clientSecret', 'privateKey', 'nextClientSecret')),
+          sealed TEXT NOT NULL CHECK (sealed LIKE 'gm1.%'),
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (config_id, field)
+        );
+        INSERT INTO gm_secret_next (config_id, field, sealed, updated_at) SELECT config_id, field, sealed, updated_at FROM gm_secret;
+        DROP TABLE gm_secret;
+        ALTER TABLE gm_secret_next RENAME TO gm_secret;
+      `);
+    },
+  },
 ];

@@ -14,7 +14,7 @@
  * - sealed values are opaque text to the store; the services seal and open them (`sealContext` names
  *   the record and field each one is bound to).
  */
-import type { AuthMode, CloudId, ConnectionState, CredentialKind, EndpointTemplates } from '../../services/contract.js';
+import type { AuthMode, CloudId, ConnectionState, CredentialKind, EndpointTemplates, UpstreamError } from '../../services/contract.js';
 import { sealContext } from '../crypto/sealer.js';
 
 export const DEFAULT_CONFIG_ID = 'default';
@@ -42,6 +42,16 @@ export interface StoredSettings {
   certificateThumbprint?: string;
   /** Its `notAfter`, as an ISO date. */
   certificateExpiresAt?: string;
+  /** The second secret of a rotation (sealed as `nextClientSecret`): its hint, expiry and state. */
+  nextSecret?: StoredNextSecret;
+}
+
+export interface StoredNextSecret {
+  hint: string;
+  expiresAt: string;
+  /** `pending` until a token request with it has worked (then it replaces the secret); `rejected` when refused. */
+  state: 'pending' | 'rejected';
+  error?: UpstreamError;
 }
 
 export interface ConfigRecord {
@@ -52,8 +62,8 @@ export interface ConfigRecord {
   updatedAt: number;
 }
 
-export type SecretField = 'clientSecret' | 'privateKey';
-export const SECRET_FIELDS: readonly SecretField[] = ['clientSecret', 'privateKey'];
+export type SecretField = 'clientSecret' | 'privateKey' | 'nextClientSecret';
+export const SECRET_FIELDS: readonly SecretField[] = ['clientSecret', 'privateKey', 'nextClientSecret'];
 
 export interface ConnectionRecord {
   state: ConnectionState;

@@ -12,6 +12,7 @@
  *   calls fail at once, without a request, until the mailbox is connected again (SECURITY.md 14).
  * - The token URL is expanded and host-checked on every use (SECURITY.md 6).
  */
+import type { UpstreamError } from '../../services/contract.js';
 import type { AccessTokenInfo } from '../mail/types.js';
 import type { FetchLike } from '../mail/types.js';
 import { resolveEndpoint, type HostOptions } from '../../services/endpoints.js';
@@ -138,18 +139,52 @@ export class TokenService {
     return context.config.mode === 'application' ? this.clientCredentials(configId, context) : this.refresh(configId, context, true);
   }
 
-  private async clientCredentials(configId: string, context: TokenContext): Promise<AccessTokenInfo> {
-    const { config } = context;
-    const url = this.tokenUrl(context);
+  /**
+   * A token request with the stored credential, or first with the pending second secret of a rotation.
+   * When the second secret works, it becomes the secret and the old one is forgotten (`context` is then
+   * the one after the promotion); when the identity platform refuses it, the refusal is recorded on the
+   * configuration and the request goes again with the current secret, so sending never stops.
+   */
+  private async withRotation(
+    configId: string,
+    context: TokenContext,
+    url: string,
+    request: (auth: Record<string, string>) => Promise<TokenAnswer>,
+  ): Promise<{ answer: TokenAnswer; context: TokenContext }> {
+    const next = await this.options.config.nextCredential(configId);
+    if (next) {
+      this.count(configId);
+      try {
+        const answer = await request(await clientAuthParams(next, context.config.clientId, url));
+        if (await this.options.config.promoteNextSecret(configId)) {
+          this.options.logger?.info('graph-mail: the new client secret works; it replaced the old one');
+          return { answer, context: (await this.options.config.tokenContext(configId)) ?? context };
+        }
+        return { answer, context };
+      } catch (error) {
+        if (!(error instanceof TokenRequestError) || !refusesSecret(error)) throw error;
+        await this.options.config.rejectNextSecret(configId, upstreamErrorOf(error));
+        this.options.logger?.warn('graph-mail: the new client secret was refused; sending goes on with the current one', { code: error.code });
+      }
+    }
     const auth = await this.credentialParams(configId, context, url);
     this.count(configId);
+    return { answer: await request(auth), context };
+  }
+
+  private async clientCredentials(configId: string, start: TokenContext): Promise<AccessTokenInfo> {
+    let context = start;
+    const { config } = context;
+    const url = this.tokenUrl(context);
     let answer: TokenAnswer;
     try {
-      answer = await postTokenRequest(
-        url,
-        { grant_type: 'client_credentials', client_id: config.clientId, scope: config.endpoints.defaultScope, ...auth },
-        { fetch: this.fetch, timeoutMs: this.options.timeoutMs ?? 30_000, diagnosis: { mode: 'application' } },
-      );
+      ({ answer, context } = await this.withRotation(configId, context, url, (auth) =>
+        postTokenRequest(
+          url,
+          { grant_type: 'client_credentials', client_id: config.clientId, scope: config.endpoints.defaultScope, ...auth },
+          { fetch: this.fetch, timeoutMs: this.options.timeoutMs ?? 30_000, diagnosis: { mode: 'application' } },
+        ),
+      ));
     } catch (error) {
       // A refusal of the credential or the tenant is shown as the connection's state (and /health).
       if (error instanceof TokenRequestError && (await this.stillCurrent(configId, context))) {
@@ -178,7 +213,8 @@ export class TokenService {
     });
   }
 
-  private async refresh(configId: string, context: TokenContext, retryOnRace: boolean): Promise<AccessTokenInfo> {
+  private async refresh(configId: string, start: TokenContext, retryOnRace: boolean): Promise<AccessTokenInfo> {
+    let context = start;
     const { config } = context;
     const connection = context.connection!;
     let refreshToken: string;
@@ -195,16 +231,16 @@ export class TokenService {
       throw error;
     }
     const url = this.tokenUrl(context);
-    const auth = await this.credentialParams(configId, context, url);
     const scope = connection.scope || this.options.defaultDelegatedScope || 'offline_access User.Read Mail.Send';
-    this.count(configId);
     let answer: TokenAnswer;
     try {
-      answer = await postTokenRequest(
-        url,
-        { grant_type: 'refresh_token', client_id: config.clientId, refresh_token: refreshToken, scope, ...auth },
-        { fetch: this.fetch, timeoutMs: this.options.timeoutMs ?? 30_000, diagnosis: { mode: 'delegated' } },
-      );
+      ({ answer, context } = await this.withRotation(configId, context, url, (auth) =>
+        postTokenRequest(
+          url,
+          { grant_type: 'refresh_token', client_id: config.clientId, refresh_token: refreshToken, scope, ...auth },
+          { fetch: this.fetch, timeoutMs: this.options.timeoutMs ?? 30_000, diagnosis: { mode: 'delegated' } },
+        ),
+      ));
     } catch (error) {
       if (error instanceof TokenRequestError && error.oauthError === 'invalid_grant') {
         // One attempt, then the admin has to reconnect: no loop against a revoked grant.
@@ -295,3 +331,20 @@ export class TokenService {
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item, index) => item === b[index]);
+
+/** The identity platform refused the client secret itself (AADSTS7000215 invalid, 7000222 expired, invalid_client). */
+function refusesSecret(error: TokenRequestError): boolean {
+  return error.oauthError === 'invalid_client' || /^(AADSTS)?(7000215|7000222)$/.test(error.code);
+}
+
+function upstreamErrorOf(error: TokenRequestError): UpstreamError {
+  const { diagnosis } = error;
+  return {
+    code: diagnosis.code,
+    message: diagnosis.message,
+    hint: diagnosis.hint,
+    ...(diagnosis.requestId ? { requestId: diagnosis.requestId } : {}),
+    ...(diagnosis.correlationId ? { correlationId: diagnosis.correlationId } : {}),
+    ...(diagnosis.timestamp ? { timestamp: diagnosis.timestamp } : {}),
+  };
+}
