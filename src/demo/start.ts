@@ -274,7 +274,11 @@ try {
   say(`graph-mail demo`);
   say(`  admin portal      ${running.url}/`);
   say(`  legacy page       ${running.url}/legacy.html`);
-  if (cross) say(`  cross-origin page ${crossOrigins[0]}/  (signs in with msal-browser; Mail.Admin: ${cross.admins.join(', ')})`);
+  if (cross) {
+    say(`  cross-origin page ${crossOrigins[0]}/  (signs in with msal-browser; Mail.Admin: ${cross.admins.join(', ')})`);
+    // MSAL signs in over HTTPS only: the browser must trust the sandbox's own CA.
+    if (!env.SANDBOX_URL) say(`                    its sign-in needs your browser to trust ${join(dataDir, 'sandbox', 'ca.pem')}`);
+  }
   say(`  mail API          ${running.apiUrl}`);
   say(`  sandbox cloud     ${sandbox.origins.join('  ')}`);
   say('');
