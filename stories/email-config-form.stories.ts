@@ -342,6 +342,87 @@ export const TestSendDenied = failedTest('send-failure', 'send', /may not send a
 /** In application mode the missing permission is an application permission that needs admin consent. */
 export const TestMissingPermissionApplication = failedTest('missing-permission', 'permissions', /denied access/, { config: APPLICATION, connected: false });
 
+// The administrator's assistant.
+
+/** A tenant that lives in another national cloud: when the Tenant ID is left, the form says so and offers to switch the Domain (the endpoints follow). */
+export const TenantInAnotherCloud: Story = {
+  parameters: { backend: { scenario: { tenants: { 'fabrikam.onmicrosoft.us': 'usgov' } } } },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    const tenant = f.getByRole('textbox', { name: 'Tenant ID' });
+    await userEvent.type(tenant, 'fabrikam.onmicrosoft.us');
+    tenant.blur();
+    await expect(await f.findByText(/This tenant is in the US Government \(GCC High\) cloud, not Global/, undefined, { timeout: 3000 })).toBeVisible();
+    await userEvent.click(f.getByRole('button', { name: 'Switch Domain to US Government (GCC High)' }));
+    await expect(f.getByRole('combobox', { name: 'Domain' })).toHaveValue('usgov');
+    await waitFor(() => expect(f.root.activeElement).toBe(f.getByRole('combobox', { name: 'Domain' })));
+  },
+};
+
+/** A tenant the chosen cloud does not know: said at the field before any token request fails with AADSTS90002. */
+export const TenantUnknown: Story = {
+  parameters: { backend: { scenario: { tenants: { 'contoso-typo.onmicrosoft.com': null } } } },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    const tenant = f.getByRole('textbox', { name: 'Tenant ID' });
+    await userEvent.type(tenant, 'contoso-typo.onmicrosoft.com');
+    tenant.blur();
+    await expect(await f.findByText('The Global cloud has no tenant "contoso-typo.onmicrosoft.com".', undefined, { timeout: 3000 })).toBeVisible();
+    await expect(f.queryByRole('button', { name: /Switch Domain/ })).toBeNull();
+  },
+};
+
+/** "Download support bundle" saves the redacted JSON the server makes (no secret, no tokens, masked addresses). */
+export const SupportBundle: Story = {
+  parameters: { backend: { config: SAVED, connected: ACCOUNT, logRows: 40 } },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    const download = f.getByRole('button', { name: 'Download support bundle' });
+    download.focus();
+    await expect(download).toHaveFocus();
+  },
+};
+
+/** The support bundle could not be fetched: the form says so, and nothing is saved. */
+export const SupportBundleFailed: Story = {
+  parameters: {
+    backend: () => {
+      const adapter = storyAdapter({ config: SAVED });
+      adapter.failNext('downloadSupportBundle', 'network');
+      return adapter;
+    },
+  },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    await userEvent.click(f.getByRole('button', { name: 'Download support bundle' }));
+    await expect(await f.findByText('No support bundle: The mail server could not be reached.')).toBeVisible();
+  },
+};
+
+/** Application mode: the PowerShell that restricts the app to the sender mailbox, loaded when opened, with the warnings that decide whether it works. */
+export const RestrictApp: Story = {
+  parameters: { backend: { config: APPLICATION } },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    await userEvent.click(f.getByText('Restrict the app to the sender mailbox'));
+    const script = await f.findByRole('textbox', { name: 'Restrict the app to the sender mailbox' }, { timeout: 3000 });
+    await expect((script as HTMLTextAreaElement).value).toContain("PrimarySmtpAddress -eq 'notifications@contoso.com'");
+    await expect(f.getByText(/tenant-wide consent still lets the app reach every mailbox/)).toBeVisible();
+    await expect(f.getByRole('button', { name: 'Copy' })).toBeVisible();
+  },
+};
+
+/** Application mode chosen but not saved yet: the server says why there is no script. */
+export const RestrictAppNotSaved: Story = {
+  parameters: { backend: { config: SAVED } },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    await userEvent.selectOptions(f.getByRole('combobox', { name: 'Email method' }), 'application');
+    await userEvent.click(await f.findByText('Restrict the app to the sender mailbox'));
+    await expect(await f.findByRole('alert', undefined, { timeout: 3000 })).toHaveTextContent(/applies to Exchange Online \(application\)/);
+  },
+};
+
 // Endpoints.
 
 /** A template edited on the API Endpoints tab to plain http: the editor names the template and the fix. */

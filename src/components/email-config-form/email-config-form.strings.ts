@@ -166,6 +166,16 @@ export const emailConfigFormStrings = {
   'guide.applicationType': 'Application permissions',
 
   'method.hostFields': 'Settings of {method}',
+
+  'tenant.elsewhere': 'This tenant is in the {cloud} cloud, not {chosen}: sign-in would fail.',
+  'tenant.switch': 'Switch Domain to {cloud}',
+  'tenant.unknown': 'The {cloud} cloud has no tenant "{tenant}".',
+  'action.supportBundle': 'Download support bundle',
+  'support.failed': 'No support bundle: {message}',
+  'assistant.network': 'The mail server could not be reached.',
+  'restrict.summary': 'Restrict the app to the sender mailbox',
+  'restrict.intro': 'Application permissions let the app send as any mailbox. This Exchange Online PowerShell limits it to {mailbox}.',
+  'restrict.loading': 'Loading…',
 } as const;
 
 export type EmailConfigFormStringKey = keyof typeof emailConfigFormStrings;

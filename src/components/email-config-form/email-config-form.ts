@@ -145,6 +145,11 @@ type Feedback = { issue: Issue } | { text: string };
  * @summary The mail settings page: the Microsoft 365 method, tenant, application, credential, national
  * cloud and sender, with validation, the sign-in, a test send, a setup guide and the API endpoints.
  *
+ * With an adapter that offers them (`HttpAdapter` and `MemoryAdapter` do), the form also looks up the
+ * cloud of a tenant when the Tenant ID is left and offers to switch the Domain to it, downloads the
+ * redacted support bundle ("Download support bundle"), and in application mode shows the Exchange Online
+ * PowerShell that restricts the app to the sender mailbox.
+ *
  * @tag email-config-form
  *
  * @slot - Shown below the settings (for example a link to the notification log).
@@ -168,6 +173,11 @@ type Feedback = { issue: Issue } | { text: string };
  * @csspart test-steps - The checklist of the test report.
  * @csspart permissions - The permission panel.
  * @csspart guide - The collapsible setup guide.
+ * @csspart cloud-notice - Below the Tenant ID: the tenant lives in another cloud (with a button that switches
+ * the Domain), or in none.
+ * @csspart restrict-app - Application mode: the disclosure with the PowerShell that restricts the app to the
+ * sender mailbox (loaded when opened), the server's warnings and a copy button.
+ * @csspart script - The read-only PowerShell text in `restrict-app`.
  * @csspart dialog - The Clear confirmation.
  * @csspart connect - The `<azure-connect-button>` in the Connection tab.
  * @csspart endpoints - The `<endpoint-template-editor>` in the API Endpoints tab.
@@ -246,6 +256,9 @@ export class EmailConfigForm extends PLUMBING.Base {
   @state() private testError = '';
   @state() private copyStatus = '';
   @state() private clearing = false;
+  /** The tenant to look up: set when the field is left with a valid value, emptied when it changes. */
+  @state() private tenantToCheck = '';
+  @state() private restrictOpen = false;
 
   private secrets: Secrets = emptySecrets();
   private readonly localize = new PLUMBING.Localize(this, emailConfigFormStrings);
@@ -270,6 +283,23 @@ export class EmailConfigForm extends PLUMBING.Base {
       return view;
     },
     args: () => [this.backend] as const,
+  });
+
+  /** Debounced, and aborted when the tenant changes; a failed lookup says nothing. */
+  private readonly tenantTask = new Task(this, {
+    task: async ([tenant, adapter], { signal }) => {
+      if (!tenant || !adapter?.lookupTenant) return null;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      signal.throwIfAborted();
+      return adapter.lookupTenant(tenant, signal).catch(() => null);
+    },
+    args: () => [this.tenantToCheck, this.backend] as const,
+  });
+
+  /** Loaded when the disclosure opens, again after a save. */
+  private readonly restrictTask = new Task(this, {
+    task: ([open, adapter], { signal }) => (open && adapter?.getAppRestriction ? adapter.getAppRestriction(signal) : Promise.resolve(null)),
+    args: () => [this.restrictOpen, this.backend, this.view?.etag] as const,
   });
 
   private get backend(): EmailBackendAdapter | undefined {
@@ -347,6 +377,7 @@ export class EmailConfigForm extends PLUMBING.Base {
     } else if (path === 'cloud') {
       this.onCloudChange(value as CloudId);
     } else {
+      if (path === 'tenantId') this.tenantToCheck = '';
       this.update_({ [path]: value } as Partial<Draft>);
     }
     if (this.serverErrors.has(path)) {
@@ -385,6 +416,7 @@ export class EmailConfigForm extends PLUMBING.Base {
   }
 
   private onFieldBlur(path: string): void {
+    if (path === 'tenantId' && !this.locked && !this.issueFor(path)) this.tenantToCheck = this.draft!.tenantId.trim();
     if (this.touched.has(path)) return;
     this.touched = new Set(this.touched).add(path);
   }
@@ -670,6 +702,27 @@ export class EmailConfigForm extends PLUMBING.Base {
     this.copyStatus = this.t(ok ? 'copy.done' : 'copy.failed');
   }
 
+  /** Saves the redacted JSON the server makes (fetched with the adapter's credentials). */
+  private async downloadSupportBundle(): Promise<void> {
+    this.formError = '';
+    try {
+      const url = URL.createObjectURL(await this.backend!.downloadSupportBundle!());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `graph-mail-support-${new Date().toISOString().slice(0, 10)}.json`;
+      this.renderRoot.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (error) {
+      this.formError = this.t('support.failed', { message: this.failure(error) });
+    }
+  }
+
+  private failure(error: unknown): string {
+    return error instanceof NetworkError ? this.t('assistant.network') : error instanceof Error ? error.message : String(error);
+  }
+
   private async reloadQuietly(): Promise<void> {
     const adapter = this.backend;
     if (!adapter) return;
@@ -754,6 +807,11 @@ export class EmailConfigForm extends PLUMBING.Base {
         </button>
         <button part="button" type="button" data-action="clear" ?disabled=${this.clearing} @click=${this.openClearDialog}>${this.t('action.clear')}</button>
         <button part="button" type="button" data-action="reset" @click=${this.reset}>${this.t('action.reset')}</button>
+        ${this.backend?.downloadSupportBundle
+          ? html`<button part="button" type="button" @click=${() => void this.downloadSupportBundle()}>
+              ${this.t('action.supportBundle')}
+            </button>`
+          : nothing}
       </div>
       <div part="status" class="visually-hidden" role="status" aria-live="polite">${this.announcement}</div>
       ${this.testOpen ? this.renderTestPanel() : nothing}
@@ -765,11 +823,11 @@ export class EmailConfigForm extends PLUMBING.Base {
   private renderField(
     path: FieldPath,
     control: (ids: { id: string; describedBy: string | typeof nothing; invalid: boolean }) => TemplateResult,
-    options: { required?: boolean; hint?: string | TemplateResult; after?: TemplateResult | typeof nothing } = {},
+    options: { required?: boolean; hint?: string | TemplateResult; after?: TemplateResult | typeof nothing; note?: TemplateResult | null } = {},
   ): TemplateResult {
     const id = this.idOf(path);
     const feedback = this.feedbackFor(path);
-    const describedBy = [feedback ? `${id}-feedback` : '', options.hint ? `${id}-hint` : ''].filter(Boolean).join(' ');
+    const describedBy = [feedback ? `${id}-feedback` : '', options.hint ? `${id}-hint` : '', options.note ? `${id}-note` : ''].filter(Boolean).join(' ');
     return html`<div part="field" class="field">
       <label part="label" for=${id}
         >${this.t(LABEL_KEYS[path])}${options.required ? html`<span class="required" aria-hidden="true">*</span>` : nothing}</label
@@ -778,11 +836,12 @@ export class EmailConfigForm extends PLUMBING.Base {
         ${control({ id, describedBy: describedBy || nothing, invalid: Boolean(feedback) })}
         ${feedback ? html`<p id="${id}-feedback" part="feedback" class="feedback">${this.messageOf(feedback, path)}</p>` : nothing}
         ${options.hint ? html`<p id="${id}-hint" part="hint" class="hint">${options.hint}</p>` : nothing} ${options.after ?? nothing}
+        ${options.note ? html`<div id="${id}-note" part="cloud-notice" class="warning" role="status">${options.note}</div>` : nothing}
       </div>
     </div>`;
   }
 
-  private textField(path: FieldPath, value: string, options: { required?: boolean; hint?: string; type?: string; autocomplete?: string } = {}) {
+  private textField(path: FieldPath, value: string, options: { required?: boolean; hint?: string; type?: string; autocomplete?: string; note?: TemplateResult | null } = {}) {
     const readOnly = this.locked && LOCKED_FIELDS.has(path);
     return this.renderField(
       path,
@@ -800,7 +859,7 @@ export class EmailConfigForm extends PLUMBING.Base {
         @input=${(e: Event) => this.onFieldInput(path, (e.target as HTMLInputElement).value)}
         @blur=${() => this.onFieldBlur(path)}
       />`,
-      { required: options.required, hint: options.hint },
+      { required: options.required, hint: options.hint, note: options.note },
     );
   }
 
@@ -842,7 +901,7 @@ export class EmailConfigForm extends PLUMBING.Base {
             ${connection.reason ? this.t('lock.needsReconnect', { reason: connection.reason }) : this.t('lock.needsReconnectNoReason')}
           </p>`
         : nothing}
-      ${this.textField('tenantId', d.tenantId, { required: true, hint: this.t('hint.tenantId') })}
+      ${this.textField('tenantId', d.tenantId, { required: true, hint: this.t('hint.tenantId'), note: this.tenantNote() })}
       ${this.textField('clientId', d.clientId, { required: true, hint: this.t('hint.clientId') })}
       ${this.renderField(
         'credential',
@@ -864,6 +923,7 @@ export class EmailConfigForm extends PLUMBING.Base {
           part="input"
           ?disabled=${locked}
           aria-describedby=${describedBy}
+          .value=${d.cloud}
           @change=${(e: Event) => this.onFieldInput('cloud', (e.target as HTMLSelectElement).value)}
         >
           ${this.cloudOptions().map((c) => html`<option value=${c} ?selected=${c === d.cloud}>${this.t(`cloud.${c}`)}</option>`)}
@@ -889,7 +949,44 @@ export class EmailConfigForm extends PLUMBING.Base {
         />`,
         { hint: this.sentItemsHint() },
       )}
-      ${delegated ? this.renderConnectButton() : nothing} ${this.renderPermissions()} ${this.renderGuide()}`;
+      ${delegated ? this.renderConnectButton() : nothing} ${this.renderPermissions()} ${this.renderGuide()}
+      ${!delegated && this.backend?.getAppRestriction ? this.renderRestrict() : nothing}`;
+  }
+
+  /** Where the looked-up tenant lives, when that is not the chosen Domain; or that the Domain does not know it. */
+  private tenantNote(): TemplateResult | null {
+    const found = this.tenantTask.value;
+    const chosen = this.draft!.cloud;
+    if (!found || this.locked) return null;
+    if (found.cloud && found.cloud !== chosen) {
+      const cloud = this.t(`cloud.${found.cloud}`);
+      return html`${this.t('tenant.elsewhere', { cloud, chosen: this.t(`cloud.${chosen}`) })}
+      ${this.cloudOptions().includes(found.cloud)
+        ? html`<button part="button" type="button" @click=${() => (this.onCloudChange(found.cloud!), void this.focusField('cloud'))}>
+            ${this.t('tenant.switch', { cloud })}
+          </button>`
+        : nothing}`;
+    }
+    return !found.found && found.checked.some((c) => c.cloud === chosen && c.outcome === 'not-found')
+      ? html`${this.t('tenant.unknown', { tenant: found.tenant, cloud: this.t(`cloud.${chosen}`) })}`
+      : null;
+  }
+
+  private renderRestrict(): TemplateResult {
+    const task = this.restrictTask;
+    const result = task.value;
+    return html`<details part="restrict-app" @toggle=${(e: Event) => (this.restrictOpen = (e.target as HTMLDetailsElement).open)}>
+      <summary id="restrict-title">${this.t('restrict.summary')}</summary>
+      ${task.status === TaskStatus.PENDING ? html`<p role="status">${this.t('restrict.loading')}</p>` : nothing}
+      ${task.status === TaskStatus.ERROR ? html`<p class="error" role="alert">${this.failure(task.error)}</p>` : nothing}
+      ${result
+        ? html`<p>${this.t('restrict.intro', { mailbox: result.mailbox })}</p>
+            ${result.warnings.map((warning) => html`<p class="warning">${warning}</p>`)}
+            <p><textarea part="input script" readonly rows="12" spellcheck="false" aria-labelledby="restrict-title" .value=${result.script}></textarea></p>
+            <button part="button" type="button" @click=${() => void this.copy(result.script)}>${this.t('action.copy')}</button>
+            <p class="hint" role="status">${this.copyStatus}</p>`
+        : nothing}
+    </details>`;
   }
 
   private cloudOptions(): CloudId[] {

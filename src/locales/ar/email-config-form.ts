@@ -210,6 +210,16 @@ export const emailConfigFormAr: Record<EmailConfigFormStringKey, string> = {
   'guide.applicationType': 'أذونات التطبيق (Application permissions)',
 
   'method.hostFields': 'إعدادات {method}',
+
+  'tenant.elsewhere': 'هذا المستأجر موجود في سحابة {cloud}، لا {chosen}: سيفشل تسجيل الدخول.',
+  'tenant.switch': 'تحويل النطاق إلى {cloud}',
+  'tenant.unknown': 'لا يوجد في سحابة {cloud} مستأجر باسم «{tenant}».',
+  'action.supportBundle': 'تنزيل حزمة الدعم',
+  'support.failed': 'لا توجد حزمة دعم: {message}',
+  'assistant.network': 'تعذّر الوصول إلى خادم البريد.',
+  'restrict.summary': 'قصر التطبيق على صندوق بريد المرسِل',
+  'restrict.intro': 'تتيح أذونات التطبيق له الإرسال باسم أي صندوق بريد. يقصره سكربت Exchange Online PowerShell هذا على {mailbox}.',
+  'restrict.loading': 'جارٍ التحميل…',
 };
 
 registerStrings('ar', emailConfigFormAr);

@@ -219,6 +219,17 @@ export const emailConfigFormDe: Record<EmailConfigFormStringKey, string> = {
   'guide.applicationType': 'Anwendungsberechtigungen',
 
   'method.hostFields': 'Einstellungen für {method}',
+
+  'tenant.elsewhere': 'Dieser Mandant liegt in der Cloud {cloud}, nicht {chosen}: Die Anmeldung würde scheitern.',
+  'tenant.switch': 'Domäne auf {cloud} umstellen',
+  'tenant.unknown': 'Die Cloud {cloud} kennt keinen Mandanten „{tenant}“.',
+  'action.supportBundle': 'Supportpaket herunterladen',
+  'support.failed': 'Kein Supportpaket: {message}',
+  'assistant.network': 'Der Mailserver ist nicht erreichbar.',
+  'restrict.summary': 'Die App auf das Absenderpostfach beschränken',
+  'restrict.intro':
+    'Mit Anwendungsberechtigungen kann die App als jedes Postfach senden. Dieses Exchange Online PowerShell-Skript beschränkt sie auf {mailbox}.',
+  'restrict.loading': 'Wird geladen …',
 };
 
 registerStrings('de', emailConfigFormDe);

@@ -1,10 +1,10 @@
 import { fixture, html, waitUntil } from '@open-wc/testing';
 import { EmailConfigForm } from '../../../src/components/email-config-form/email-config-form.js';
-import type { FakeAdapter } from '../azure-connect-button/fake-adapter.js';
+import type { EmailBackendAdapter } from '../../../src/services/contract.js';
 
 EmailConfigForm.define();
 
-export async function mountForm(adapter: FakeAdapter): Promise<EmailConfigForm> {
+export async function mountForm(adapter: EmailBackendAdapter): Promise<EmailConfigForm> {
   const el = await fixture<EmailConfigForm>(html`<email-config-form .adapter=${adapter}></email-config-form>`);
   await waitUntil(() => el.shadowRoot!.querySelector('[role="tablist"]'), 'form did not load');
   return el;
