@@ -15,6 +15,8 @@ export interface ClientAuthRequest {
   /** The tenant of the URL, or undefined for `common`/`organizations`. */
   tenantId: string | undefined;
   tenantName: string;
+  /** The request's `Origin` header: a browser's cross-origin request has one, a server's has none. */
+  origin: string | undefined;
   /** Whether a client assertion's `aud` names this sandbox's token endpoint or issuer. */
   isOwnAudience(aud: string, tenantId: string): boolean;
 }
@@ -46,6 +48,9 @@ export async function authenticateClient(request: ClientAuthRequest, directory: 
   const assertion = request.form.get('client_assertion');
   if (app.kind === 'spa') {
     if (secret || assertion) throw aad.publicClientCredential();
+    // As the platform does: a SPA's codes and refresh tokens are redeemed by the browser (CORS), so a
+    // request without an Origin (a server holding a stolen code) is refused.
+    if (!request.origin) throw aad.spaSameOrigin();
     return { app, confidential: false };
   }
   if (secret) {

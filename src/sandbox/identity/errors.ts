@@ -90,5 +90,7 @@ export const aad = {
   unknownUser: (name: string, tenant: string) => new AadError(400, 'invalid_grant', 50034, `The user account ${name} does not exist in the ${tenant} directory. To sign into this application, the account must be added to the directory.`),
   sessionExpired: () => new AadError(400, 'invalid_request', 9002313, 'Invalid request. Request is malformed or invalid. - The sign-in session expired or was already used; start the sign-in again.'),
   accountDisabled: () => new AadError(400, 'invalid_grant', 50057, 'The user account is disabled.'),
+  spaSameOrigin: () =>
+    new AadError(400, 'invalid_request', 9002327, "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests."),
   notAClient: (clientId: string) => new AadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' cannot sign in users or request tokens: it is registered as a resource (API) only.`),
 };

@@ -72,6 +72,7 @@ export function tokenRoutes(app: Hono<SandboxEnv>, deps: SandboxDeps): void {
       {
         form,
         authorization: c.req.header('authorization'),
+        origin: c.req.header('origin'),
         tenantId: tenant?.id,
         tenantName,
         isOwnAudience: (aud, tenantId) => isOwnAudience(c, aud, tenantId),

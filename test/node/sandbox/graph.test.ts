@@ -134,7 +134,7 @@ describe('sandbox Graph', { timeout: 120_000 }, () => {
       const spa = sandbox.seed.apps.find((entry) => (entry as { kind?: string }).kind === 'spa')!;
       const { verifier, challenge } = pkce();
       const { location } = await signIn(sandbox, adele.upn, { clientId: spa.clientId, redirectUri: 'http://localhost/', scope: 'api://debcc735-0589-4dd5-b17c-54877809e421/access_as_admin', challenge });
-      const answer = await token(sandbox, { grant_type: 'authorization_code', client_id: spa.clientId, code: location.searchParams.get('code')!, redirect_uri: 'http://localhost/', code_verifier: verifier });
+      const answer = await token(sandbox, { grant_type: 'authorization_code', client_id: spa.clientId, code: location.searchParams.get('code')!, redirect_uri: 'http://localhost/', code_verifier: verifier }, undefined, 'http://localhost:5173');
       const api = await call(v1('/me'), jsonInit('GET', answer.json.access_token));
       assert.equal(api.status, 401);
       assert.match((api.json as GraphErrorBody).error.message, /audience/i);

@@ -32,9 +32,9 @@ export async function call<T = Record<string, unknown>>(url: string, init: Reque
   return { status: response.status, headers: response.headers, json: json as T, text };
 }
 
-export const form = (params: Record<string, string>): RequestInit => ({
+export const form = (params: Record<string, string>, headers: Record<string, string> = {}): RequestInit => ({
   method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
   body: new URLSearchParams(params).toString(),
 });
 
@@ -122,8 +122,9 @@ export interface TokenAnswer {
   error_uri?: string;
 }
 
-export function token(sandbox: SandboxProcess, params: Record<string, string>, tenant?: string): Promise<Answer<TokenAnswer>> {
-  return call<TokenAnswer>(`${sandbox.origin}/${tenant ?? ids(sandbox).tenantId}/oauth2/v2.0/token`, form(params));
+/** A token request; `origin` makes it a browser's cross-origin one (a SPA's). */
+export function token(sandbox: SandboxProcess, params: Record<string, string>, tenant?: string, origin?: string): Promise<Answer<TokenAnswer>> {
+  return call<TokenAnswer>(`${sandbox.origin}/${tenant ?? ids(sandbox).tenantId}/oauth2/v2.0/token`, form(params, origin ? { origin } : {}));
 }
 
 /** A delegated token for `username` through the pages and the code exchange. */

@@ -272,7 +272,7 @@ describe('sandbox identity platform', { timeout: 60_000 }, () => {
       const get = async (username: string) => {
         const { verifier, challenge } = pkce();
         const { location } = await signIn(sandbox, username, { clientId: spa.clientId, redirectUri: 'http://127.0.0.1:5173/', scope: `openid ${ADMIN_API}/access_as_admin`, challenge });
-        const answer = await token(sandbox, { grant_type: 'authorization_code', client_id: spa.clientId, code: location.searchParams.get('code')!, redirect_uri: 'http://127.0.0.1:5173/', code_verifier: verifier });
+        const answer = await token(sandbox, { grant_type: 'authorization_code', client_id: spa.clientId, code: location.searchParams.get('code')!, redirect_uri: 'http://127.0.0.1:5173/', code_verifier: verifier }, undefined, 'http://127.0.0.1:5173');
         assert.equal(answer.status, 200, answer.text);
         return answer.json.access_token;
       };
@@ -284,6 +284,34 @@ describe('sandbox identity platform', { timeout: 60_000 }, () => {
       assert.equal(admin.payload.scp, 'access_as_admin');
       const other = await jwtVerify(await get(sandbox.seed.users[1].userPrincipalName), jwks, { issuer: String(discovery.json.issuer) });
       assert.equal(other.payload.roles, undefined, 'no role assigned, none in the token');
+    });
+
+    it('redeems a SPA\'s code and refresh token only in a cross-origin request (AADSTS9002327), with CORS, and never with a secret', async () => {
+      const spa = sandbox.seed.apps.find((app) => (app as { kind?: string }).kind === 'spa')!;
+      const redirectUri = 'http://127.0.0.1:5173/redirect.html';
+      const code = async (verifier: string, challenge: string) =>
+        (await signIn(sandbox, adele(), { clientId: spa.clientId, redirectUri, scope: `openid offline_access ${ADMIN_API}/access_as_admin`, challenge })).location.searchParams.get('code')!;
+      const redeem = (params: Record<string, string>, origin?: string) =>
+        token(sandbox, { client_id: spa.clientId, redirect_uri: redirectUri, ...params }, undefined, origin);
+
+      const first = pkce();
+      const fromServer = await redeem({ grant_type: 'authorization_code', code: await code(first.verifier, first.challenge), code_verifier: first.verifier });
+      assert.equal(fromServer.status, 400);
+      assert.equal(aadCode(fromServer), 9002327);
+      assert.match(fromServer.json.error_description ?? '', /^AADSTS9002327: .*cross-origin requests/);
+
+      const second = pkce();
+      const secondCode = await code(second.verifier, second.challenge);
+      const withSecret = await redeem({ grant_type: 'authorization_code', code: secondCode, code_verifier: second.verifier, client_secret: 'anything' }, 'http://127.0.0.1:5173');
+      assert.equal(aadCode(withSecret), 700025);
+      const third = pkce();
+      const fromPage = await redeem({ grant_type: 'authorization_code', code: await code(third.verifier, third.challenge), code_verifier: third.verifier }, 'http://127.0.0.1:5173');
+      assert.equal(fromPage.status, 200, fromPage.text);
+      assert.equal(fromPage.headers.get('access-control-allow-origin'), '*');
+      const refreshToken = String(fromPage.json.refresh_token);
+      assert.equal(aadCode(await redeem({ grant_type: 'refresh_token', refresh_token: refreshToken })), 9002327);
+      const refreshed = await redeem({ grant_type: 'refresh_token', refresh_token: refreshToken, scope: `${ADMIN_API}/access_as_admin` }, 'http://127.0.0.1:5173');
+      assert.equal(refreshed.status, 200, refreshed.text);
     });
   });
 
