@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CloudId, ConfigView, TestReport } from '../services/contract.js';
+import type { CloudId, ConfigView, SendAsCheck, TestReport } from '../services/contract.js';
 import { NATIONAL_CLOUD_IDS, normalizeOrigin, normalizeSandboxOrigin, type HostOptions } from '../services/endpoints.js';
 import { ConfigService } from './config/service.js';
 import { CONNECT_MIGRATIONS, CONNECT_PUBLIC_PATHS, mountConnectRoutes, type ConnectConfig } from './connect/index.js';
@@ -28,6 +28,7 @@ import {
 } from './http/security.js';
 import { mailModule, type MailModule } from './mail/index.js';
 import { tokenMatches } from './mail/routes.js';
+import { checkSendAs } from './mail/send-as.js';
 import type { MailApi, MailDeps, MailModuleOptions } from './mail/runtime.js';
 import { asMailLogger, type FetchLike, type MailLogger } from './mail/types.js';
 import { cloudList, mountConfigRoutes } from './routes/config.js';
@@ -222,6 +223,27 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
   const currentAdmin = new AsyncLocalStorage<AdminIdentity>();
   const api = new Hono<ServerEnv>();
   mountConfigRoutes(api, { config, sandboxOrigin });
+  /**
+   * Right after a delegated sign-in whose account is not the From address: may it send as that mailbox?
+   * The answer is kept on the connection (the form shows it) and a refusal is also a warning in the log.
+   */
+  const recordSendAs = async (account: string): Promise<void> => {
+    const runtime = mail?.runtime;
+    const effective = await config.effective(configId);
+    if (!runtime || !effective) return;
+    let check: SendAsCheck | null;
+    try {
+      check = await checkSendAs(runtime.mailer, effective, account);
+    } catch (error) {
+      logger.warn('graph-mail: the Send As check could not run', { error: error instanceof Error ? error.name : 'Error' });
+      return;
+    }
+    if (!check) return;
+    const connection = await store.getConnection(configId);
+    if (!connection || connection.account !== account) return;
+    await store.updateConnection(configId, { expectVersion: connection.tokenVersion, sendAs: check });
+    if (!check.ok && check.error) runtime.outbox.warn(check.error.code, check.error.message, check.error.hint);
+  };
   mountConnectRoutes(api, {
     db: options.db,
     basePath,
@@ -245,7 +267,10 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
         useDrafts: options.useDrafts ?? true,
       };
     },
-    saveDelegatedGrant: (grant) => tokens.saveDelegatedGrant(configId, grant),
+    saveDelegatedGrant: async (grant) => {
+      await tokens.saveDelegatedGrant(configId, grant);
+      await recordSendAs(grant.account);
+    },
     disconnect: async () => {
       await config.disconnect(configId, currentAdmin.getStore()?.id ?? 'unknown');
     },

@@ -40,6 +40,9 @@ export interface DiagnosisContext {
   redirectUri?: string;
   /** Permissions the chosen mode and features need, e.g. `['Mail.Send', 'Mail.ReadWrite']`. */
   permissions?: readonly string[];
+  /** Delegated: the signed-in account and the From mailbox it sends as. */
+  account?: string;
+  fromAddress?: string;
 }
 
 type Text = string | ((context: DiagnosisContext) => string);
@@ -360,8 +363,12 @@ const GRAPH_ERRORS: Readonly<Record<string, Explanation>> = {
   ErrorSendAsDenied: {
     category: 'permission',
     retryable: false,
-    message: 'The account may not send as the From address.',
-    hint: 'Use the connected account\'s own address as From address, or have an Exchange administrator grant this account "Send As" on the From mailbox (Exchange admin center, the mailbox, Delegation).',
+    message: (context) =>
+      context.account && context.fromAddress
+        ? `The account ${context.account} may not send as ${context.fromAddress}.`
+        : 'The account may not send as the From address.',
+    hint: (context) =>
+      `Use the connected account's own address as From address, or have an Exchange administrator grant ${context.account ?? 'this account'} "Send As" (or "Send on Behalf") on ${context.fromAddress ?? 'the From mailbox'} (Exchange admin center, Recipients, Mailboxes, the mailbox, Delegation), then connect again. A shared mailbox works the same way.`,
   },
   MailboxNotEnabledForRESTAPI: {
     category: 'mailbox',

@@ -64,11 +64,15 @@ function draftOf(state: SandboxState, mailbox: SeedUser, id: string): StoredMess
 
 const defaultFrom = (mailbox: SeedUser) => ({ emailAddress: { address: mailAddressOf(mailbox), name: mailbox.displayName } });
 
-/** Recipients present and a `from` the mailbox may send as; Exchange checks both at submission. */
+/**
+ * A `from` the mailbox may send as, and recipients present; Exchange checks both at submission, the
+ * sender first here, so a submission without recipients tells whether Send As holds without delivering
+ * anything (the server's check after a delegated sign-in relies on that order).
+ */
 function checkSubmittable(mailbox: SeedUser, message: Pick<StoredMessage, 'toRecipients' | 'ccRecipients' | 'bccRecipients' | 'from'>): void {
-  if (message.toRecipients.length + message.ccRecipients.length + message.bccRecipients.length === 0) throw graph.noRecipients();
   const from = message.from?.emailAddress.address;
   if (from && !maySendAs(mailbox, from)) throw graph.sendAsDenied();
+  if (message.toRecipients.length + message.ccRecipients.length + message.bccRecipients.length === 0) throw graph.noRecipients();
 }
 
 function messageResponse(c: SandboxContext, message: StoredMessage, status = 200, headers: Record<string, string> = {}): Response {

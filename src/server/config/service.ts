@@ -152,6 +152,8 @@ export class ConfigService {
           account: connection.account,
           connectedAt: connection.connectedAt,
           ...(connection.reason ? { reason: connection.reason } : {}),
+          // A check of another From address than the one saved now says nothing about it.
+          ...(connection.sendAs && sameText(connection.sendAs.mailbox, settings?.fromAddress ?? '') ? { sendAs: connection.sendAs } : {}),
         }
       : { ...EMPTY_CONNECTION };
     const expiresAt = credential === 'certificate' ? (settings?.certificateExpiresAt ?? '') : (settings?.secretExpiresAt ?? '');

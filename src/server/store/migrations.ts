@@ -68,4 +68,11 @@ export const CORE_MIGRATIONS: Migration[] = [
       `);
     },
   },
+  {
+    // Delegated: whether the signed-in account may send as the From mailbox, checked after connecting.
+    id: 'core-0003-send-as',
+    up(db) {
+      db.exec('ALTER TABLE gm_connection ADD COLUMN send_as_json TEXT');
+    },
+  },
 ];

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db.js';
+import type { SendAsCheck } from '../../services/contract.js';
 import {
   SECRET_FIELDS,
   sealedAt,
@@ -39,6 +40,7 @@ interface ConnectionRow {
   refresh_sealed: string | null;
   token_version: number;
   updated_at: number;
+  send_as_json?: string | null;
 }
 
 interface AuditRow {
@@ -69,6 +71,7 @@ const toConnection = (row: ConnectionRow): ConnectionRecord => ({
   refreshToken: row.refresh_sealed,
   tokenVersion: row.token_version,
   updatedAt: row.updated_at,
+  ...(row.send_as_json ? { sendAs: JSON.parse(row.send_as_json) as SendAsCheck } : {}),
 });
 
 const toAudit = (row: AuditRow): AuditEntry => ({
@@ -176,7 +179,7 @@ export class SqliteStore implements GraphMailStore {
            VALUES (@configId, @state, @account, @connectedAt, @reason, @granted, @scope, @refresh, 1, @now)
            ON CONFLICT (config_id) DO UPDATE SET state = excluded.state, account = excluded.account, connected_at = excluded.connected_at,
              reason = excluded.reason, granted_json = excluded.granted_json, scope = excluded.scope, refresh_sealed = excluded.refresh_sealed,
-             token_version = gm_connection.token_version + 1, updated_at = excluded.updated_at`,
+             token_version = gm_connection.token_version + 1, updated_at = excluded.updated_at, send_as_json = NULL`,
         )
         .run({
           configId,
@@ -208,13 +211,14 @@ export class SqliteStore implements GraphMailStore {
         ...(update.connectedAt !== undefined ? { connectedAt: update.connectedAt } : {}),
       };
       const reason = update.reason === undefined ? (current.reason ?? null) : update.reason;
+      const sendAs = update.sendAs === undefined ? (current.sendAs ?? null) : update.sendAs;
       const now = Date.now();
       this.db
         .prepare(
-          `UPDATE gm_connection SET state = ?, account = ?, connected_at = ?, reason = ?, granted_json = ?, scope = ?, refresh_sealed = ?,
+          `UPDATE gm_connection SET state = ?, account = ?, connected_at = ?, reason = ?, granted_json = ?, scope = ?, refresh_sealed = ?, send_as_json = ?,
              token_version = token_version + 1, updated_at = ? WHERE config_id = ? AND token_version = ?`,
         )
-        .run(next.state, next.account, next.connectedAt, reason, JSON.stringify(next.grantedPermissions), next.scope, next.refreshToken, now, configId, update.expectVersion);
+        .run(next.state, next.account, next.connectedAt, reason, JSON.stringify(next.grantedPermissions), next.scope, next.refreshToken, sendAs ? JSON.stringify(sendAs) : null, now, configId, update.expectVersion);
       return this.connectionRow(configId);
     });
   }

@@ -14,7 +14,7 @@
  * - sealed values are opaque text to the store; the services seal and open them (`sealContext` names
  *   the record and field each one is bound to).
  */
-import type { AuthMode, CloudId, ConnectionState, CredentialKind, EndpointTemplates, UpstreamError } from '../../services/contract.js';
+import type { AuthMode, CloudId, ConnectionState, CredentialKind, EndpointTemplates, SendAsCheck, UpstreamError } from '../../services/contract.js';
 import { sealContext } from '../crypto/sealer.js';
 
 export const DEFAULT_CONFIG_ID = 'default';
@@ -80,9 +80,11 @@ export interface ConnectionRecord {
   /** Bumped on every write; the compare-and-swap of a token refresh. */
   tokenVersion: number;
   updatedAt: number;
+  /** Delegated: the Send As check of the From mailbox after the sign-in (a new sign-in clears it). */
+  sendAs?: SendAsCheck;
 }
 
-export type ConnectionWrite = Omit<ConnectionRecord, 'tokenVersion' | 'updatedAt'>;
+export type ConnectionWrite = Omit<ConnectionRecord, 'tokenVersion' | 'updatedAt' | 'sendAs'>;
 
 /** A change of the connection, applied only when `tokenVersion` still equals `expectVersion`. */
 export interface TokenUpdate {
@@ -94,6 +96,8 @@ export interface TokenUpdate {
   reason?: string | null;
   account?: string;
   connectedAt?: string;
+  /** The Send As check's result; null removes it. */
+  sendAs?: SendAsCheck | null;
 }
 
 export interface AuditInput {

@@ -1,0 +1,58 @@
+/**
+ * After a delegated sign-in: may the signed-in account send as the From mailbox? When the From address
+ * is another mailbox (a shared one, a colleague's), Exchange allows it only with "Send As" (or "Send on
+ * Behalf") on that mailbox, and refuses every message with ErrorSendAsDenied otherwise. The check asks
+ * Graph to send a message from that mailbox with no recipient at all: Exchange checks the sender at
+ * submission, so the answer tells whether Send As holds (ErrorSendAsDenied) or not (the missing
+ * recipients are the only complaint), and nothing is delivered to anyone.
+ */
+import type { SendAsCheck, UpstreamError } from '../../services/contract.js';
+import { explainGraphError } from '../../services/diagnostics.js';
+import { GraphCallError } from './graph-call.js';
+import type { GraphMailer } from './graph-mailer.js';
+import type { MailConfig } from './types.js';
+
+const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/** Graph's answer to a submission without recipients: the sender was accepted. */
+const NO_RECIPIENTS = new Set(['ErrorInvalidRecipients', 'ErrorInvalidRecipientsCount']);
+
+const upstream = (error: UpstreamError): UpstreamError => ({
+  code: error.code,
+  message: error.message,
+  hint: error.hint,
+  ...(error.requestId ? { requestId: error.requestId } : {}),
+  ...(error.timestamp ? { timestamp: error.timestamp } : {}),
+});
+
+/** Null when there is nothing to check: application mode, no From address, or the account is the From address. */
+export async function checkSendAs(mailer: GraphMailer, config: MailConfig, account: string, now = Date.now()): Promise<SendAsCheck | null> {
+  const mailbox = config.fromAddress.trim();
+  if (config.mode !== 'delegated' || !mailbox || !account || same(mailbox, account)) return null;
+  const checkedAt = new Date(now).toISOString();
+  const session = await mailer.open({ ...config, account }, AbortSignal.timeout(20_000));
+  try {
+    await session.request('POST', session.sendMailUrl('me'), {
+      message: { subject: 'Send As check', body: { contentType: 'Text', content: '' }, from: { emailAddress: { address: mailbox } }, toRecipients: [] },
+      saveToSentItems: false,
+    });
+    // Accepted without a recipient: nothing was delivered, and the sender was allowed.
+    return { mailbox, ok: true, checkedAt };
+  } catch (error) {
+    if (error instanceof GraphCallError && error.kind === 'http') {
+      if (NO_RECIPIENTS.has(error.diagnosis.code)) return { mailbox, ok: true, checkedAt };
+      const diagnosis = explainGraphError(error.body, error.status ?? 0, undefined, { mode: 'delegated', account, fromAddress: mailbox });
+      return { mailbox, ok: false, checkedAt, error: upstream({ ...diagnosis, requestId: diagnosis.requestId ?? error.info.requestId }) };
+    }
+    const value = error as Partial<UpstreamError> | undefined;
+    const described: UpstreamError =
+      error instanceof GraphCallError
+        ? error.diagnosis
+        : {
+            code: typeof value?.code === 'string' ? value.code : 'SEND_AS_UNCHECKED',
+            message: typeof value?.message === 'string' ? value.message : 'The Send As check could not run.',
+            hint: typeof value?.hint === 'string' ? value.hint : 'Run the connection test to see whether mail can be sent from this address.',
+          };
+    return { mailbox, ok: false, checkedAt, error: upstream(described) };
+  }
+}
