@@ -14,6 +14,8 @@ export type { Db, Migration } from './db.js';
 export { Sealer, Keyring, SealError, parseKeyring, sealContext, derivedKeyId } from './crypto/sealer.js';
 export { loadKeyring, KeyConfigurationError } from './crypto/keys.js';
 export { SqliteStore } from './store/sqlite-store.js';
+export { PgStore, type PgStoreOptions } from './store/pg-store.js';
+export { PG_CORE_MIGRATIONS, migratePg, appliedPgMigrations, type PgMigration } from './store/pg-migrations.js';
 export { CORE_MIGRATIONS } from './store/migrations.js';
 export { DEFAULT_CONFIG_ID, sealedAt } from './store/types.js';
 export type {

@@ -1,0 +1,336 @@
+/**
+ * The PostgreSQL engine of the store interface (node-postgres), for many configurations served by
+ * several instances on one database. Same tables and the same meaning as the SQLite engine
+ * (./sqlite-store.ts); what differs is how concurrent writers are kept apart:
+ * - the configuration's compare-and-swap is the UPDATE's own `WHERE revision = $n` (or an
+ *   `INSERT … ON CONFLICT DO NOTHING` when the caller expects no row), so two instances saving from the
+ *   same revision cannot both win;
+ * - a token update locks its connection row (`SELECT … FOR UPDATE`) and checks `token_version`, so one
+ *   refresh per configuration wins across instances;
+ * - migrations run under a transaction-level advisory lock, so instances starting together migrate once.
+ *
+ * Times are milliseconds in BIGINT columns, which node-postgres returns as strings: the mappers below
+ * turn them back into numbers (they stay far below 2^53).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { PG_CORE_MIGRATIONS, migratePg, type PgMigration } from './pg-migrations.js';
+import {
+  SECRET_FIELDS,
+  sealedAt,
+  type AuditEntry,
+  type AuditInput,
+  type ConfigRecord,
+  type ConfigWrite,
+  type ConfigWriteResult,
+  type ConnectionRecord,
+  type ConnectionWrite,
+  type GraphMailStore,
+  type SecretField,
+  type StoredSettings,
+  type TokenUpdate,
+} from './types.js';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+interface ConfigRow {
+  config_id: string;
+  settings_json: StoredSettings;
+  revision: string;
+  updated_at: string;
+}
+
+interface ConnectionRow {
+  config_id: string;
+  state: ConnectionRecord['state'];
+  account: string;
+  connected_at: string;
+  reason: string | null;
+  granted_json: string[];
+  scope: string;
+  refresh_sealed: string | null;
+  token_version: number;
+  updated_at: string;
+}
+
+interface AuditRow {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  fields_json: string[];
+}
+
+const newRevision = () => randomBytes(12).toString('base64url');
+
+const toConfig = (row: ConfigRow): ConfigRecord => ({
+  configId: row.config_id,
+  settings: row.settings_json,
+  revision: row.revision,
+  updatedAt: Number(row.updated_at),
+});
+
+const toConnection = (row: ConnectionRow): ConnectionRecord => ({
+  state: row.state,
+  account: row.account,
+  connectedAt: row.connected_at,
+  ...(row.reason ? { reason: row.reason } : {}),
+  grantedPermissions: row.granted_json,
+  scope: row.scope,
+  refreshToken: row.refresh_sealed,
+  tokenVersion: row.token_version,
+  updatedAt: Number(row.updated_at),
+});
+
+const toAudit = (row: AuditRow): AuditEntry => ({
+  id: Number(row.id),
+  at: new Date(Number(row.at)).toISOString(),
+  actor: row.actor,
+  action: row.action,
+  fields: row.fields_json,
+});
+
+export interface PgStoreOptions {
+  /** `postgres://user:password@host:port/database` (GRAPH_MAIL_DATABASE_URL). */
+  connectionString: string;
+  /** A schema of its own (created when missing); default the role's search path. */
+  schema?: string;
+  /** Connections in the pool [10]. */
+  max?: number;
+  /** Migrations besides the core's (the modules' own), run in the given order after them. */
+  migrations?: readonly PgMigration[];
+}
+
+export class PgStore implements GraphMailStore {
+  readonly engine = 'postgres';
+
+  private constructor(readonly pool: pg.Pool) {}
+
+  /** Connects, creates the schema when asked for one (checked first), and runs the migrations not yet applied. */
+  static async open(options: PgStoreOptions): Promise<PgStore> {
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? 10,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    // An idle connection the server drops (a restart, a failover) must not crash the process.
+    pool.on('error', () => undefined);
+    try {
+      await migratePg(pool, [...PG_CORE_MIGRATIONS, ...(options.migrations ?? [])], options.schema);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return new PgStore(pool);
+  }
+
+  /** Runs `fn` in one transaction on one connection; rolls back when it throws. */
+  private async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async configRow(db: Queryable, configId: string): Promise<ConfigRecord | null> {
+    const { rows } = await db.query<ConfigRow>('SELECT * FROM gm_config WHERE config_id = $1', [configId]);
+    return rows[0] ? toConfig(rows[0]) : null;
+  }
+
+  private async audit(db: Queryable, configId: string, entry: AuditInput, now = Date.now()): Promise<AuditEntry> {
+    const { rows } = await db.query<{ id: string }>('INSERT INTO gm_audit (config_id, at, actor, action, fields_json) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
+      configId,
+      now,
+      entry.actor,
+      entry.action,
+      JSON.stringify(entry.fields),
+    ]);
+    return { id: Number(rows[0].id), at: new Date(now).toISOString(), actor: entry.actor, action: entry.action, fields: [...entry.fields] };
+  }
+
+  async getConfig(configId: string): Promise<ConfigRecord | null> {
+    return this.configRow(this.pool, configId);
+  }
+
+  async saveConfig(configId: string, write: ConfigWrite): Promise<ConfigWriteResult> {
+    return this.tx(async (client) => {
+      const now = Date.now();
+      const revision = newRevision();
+      const settings = JSON.stringify(write.settings);
+      let written: number;
+      if (write.expectRevision === undefined) {
+        const result = await client.query(
+          `INSERT INTO gm_config (config_id, settings_json, revision, updated_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (config_id) DO UPDATE SET settings_json = excluded.settings_json, revision = excluded.revision, updated_at = excluded.updated_at`,
+          [configId, settings, revision, now],
+        );
+        written = result.rowCount ?? 0;
+      } else if (write.expectRevision === null) {
+        const result = await client.query(
+          'INSERT INTO gm_config (config_id, settings_json, revision, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (config_id) DO NOTHING',
+          [configId, settings, revision, now],
+        );
+        written = result.rowCount ?? 0;
+      } else {
+        const result = await client.query('UPDATE gm_config SET settings_json = $2, revision = $3, updated_at = $4 WHERE config_id = $1 AND revision = $5', [
+          configId,
+          settings,
+          revision,
+          now,
+          write.expectRevision,
+        ]);
+        written = result.rowCount ?? 0;
+      }
+      if (written === 0) return { ok: false, reason: 'stale', current: await this.configRow(client, configId) } as const;
+      for (const field of write.removeSecrets ?? []) {
+        await client.query('DELETE FROM gm_secret WHERE config_id = $1 AND field = $2', [configId, field]);
+      }
+      for (const [field, sealed] of Object.entries(write.setSecrets ?? {})) {
+        if (sealed === undefined) continue;
+        await client.query(
+          `INSERT INTO gm_secret (config_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (config_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+          [configId, field, sealed, now],
+        );
+      }
+      await this.audit(client, configId, write.audit, now);
+      return { ok: true, record: { configId, settings: write.settings, revision, updatedAt: now } } as const;
+    });
+  }
+
+  async getSecret(configId: string, field: SecretField): Promise<string | null> {
+    const { rows } = await this.pool.query<{ sealed: string }>('SELECT sealed FROM gm_secret WHERE config_id = $1 AND field = $2', [configId, field]);
+    return rows[0]?.sealed ?? null;
+  }
+
+  async secretFields(configId: string): Promise<SecretField[]> {
+    const { rows } = await this.pool.query<{ field: SecretField }>('SELECT field FROM gm_secret WHERE config_id = $1 ORDER BY field', [configId]);
+    return rows.map((row) => row.field);
+  }
+
+  async clearConfig(configId: string, audit: AuditInput): Promise<void> {
+    await this.tx(async (client) => {
+      await client.query('DELETE FROM gm_secret WHERE config_id = $1', [configId]);
+      await client.query('DELETE FROM gm_config WHERE config_id = $1', [configId]);
+      await client.query('DELETE FROM gm_connection WHERE config_id = $1', [configId]);
+      await this.audit(client, configId, audit);
+    });
+  }
+
+  private async connectionRow(db: Queryable, configId: string, forUpdate = false): Promise<ConnectionRecord | null> {
+    const { rows } = await db.query<ConnectionRow>(`SELECT * FROM gm_connection WHERE config_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [configId]);
+    return rows[0] ? toConnection(rows[0]) : null;
+  }
+
+  async getConnection(configId: string): Promise<ConnectionRecord | null> {
+    return this.connectionRow(this.pool, configId);
+  }
+
+  async setConnection(configId: string, connection: ConnectionWrite, audit?: AuditInput): Promise<ConnectionRecord> {
+    return this.tx(async (client) => {
+      const now = Date.now();
+      const { rows } = await client.query<ConnectionRow>(
+        `INSERT INTO gm_connection (config_id, state, account, connected_at, reason, granted_json, scope, refresh_sealed, token_version, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)
+         ON CONFLICT (config_id) DO UPDATE SET state = excluded.state, account = excluded.account, connected_at = excluded.connected_at,
+           reason = excluded.reason, granted_json = excluded.granted_json, scope = excluded.scope, refresh_sealed = excluded.refresh_sealed,
+           token_version = gm_connection.token_version + 1, updated_at = excluded.updated_at
+         RETURNING *`,
+        [
+          configId,
+          connection.state,
+          connection.account,
+          connection.connectedAt,
+          connection.reason ?? null,
+          JSON.stringify(connection.grantedPermissions),
+          connection.scope,
+          connection.refreshToken,
+          now,
+        ],
+      );
+      if (audit) await this.audit(client, configId, audit, now);
+      return toConnection(rows[0]);
+    });
+  }
+
+  async updateConnection(configId: string, update: TokenUpdate): Promise<ConnectionRecord | null> {
+    return this.tx(async (client) => {
+      const current = await this.connectionRow(client, configId, true);
+      if (!current || current.tokenVersion !== update.expectVersion) return null;
+      const next: ConnectionRecord = {
+        ...current,
+        ...(update.refreshToken !== undefined ? { refreshToken: update.refreshToken } : {}),
+        ...(update.scope !== undefined ? { scope: update.scope } : {}),
+        ...(update.grantedPermissions !== undefined ? { grantedPermissions: update.grantedPermissions } : {}),
+        ...(update.state !== undefined ? { state: update.state } : {}),
+        ...(update.account !== undefined ? { account: update.account } : {}),
+        ...(update.connectedAt !== undefined ? { connectedAt: update.connectedAt } : {}),
+      };
+      const reason = update.reason === undefined ? (current.reason ?? null) : update.reason;
+      const { rows } = await client.query<ConnectionRow>(
+        `UPDATE gm_connection SET state = $1, account = $2, connected_at = $3, reason = $4, granted_json = $5, scope = $6, refresh_sealed = $7,
+           token_version = token_version + 1, updated_at = $8 WHERE config_id = $9 AND token_version = $10 RETURNING *`,
+        [next.state, next.account, next.connectedAt, reason, JSON.stringify(next.grantedPermissions), next.scope, next.refreshToken, Date.now(), configId, update.expectVersion],
+      );
+      return rows[0] ? toConnection(rows[0]) : null;
+    });
+  }
+
+  async deleteConnection(configId: string, audit?: AuditInput): Promise<void> {
+    await this.tx(async (client) => {
+      await client.query('DELETE FROM gm_connection WHERE config_id = $1', [configId]);
+      if (audit) await this.audit(client, configId, audit);
+    });
+  }
+
+  async appendAudit(configId: string, entry: AuditInput): Promise<AuditEntry> {
+    return this.audit(this.pool, configId, entry);
+  }
+
+  async listAudit(configId: string, query: { limit?: number; beforeId?: number } = {}): Promise<AuditEntry[]> {
+    const limit = Math.max(1, Math.min(200, Math.floor(query.limit ?? 50)));
+    const { rows } =
+      query.beforeId !== undefined
+        ? await this.pool.query<AuditRow>('SELECT * FROM gm_audit WHERE config_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3', [configId, query.beforeId, limit])
+        : await this.pool.query<AuditRow>('SELECT * FROM gm_audit WHERE config_id = $1 ORDER BY id DESC LIMIT $2', [configId, limit]);
+    return rows.map(toAudit);
+  }
+
+  async resealAll(reseal: (sealed: string, context: string) => string | null): Promise<number> {
+    return this.tx(async (client) => {
+      let changed = 0;
+      const secrets = await client.query<{ config_id: string; field: SecretField; sealed: string }>('SELECT config_id, field, sealed FROM gm_secret FOR UPDATE');
+      for (const row of secrets.rows) {
+        if (!SECRET_FIELDS.includes(row.field)) continue;
+        const next = reseal(row.sealed, sealedAt.secret(row.config_id, row.field));
+        if (next && next !== row.sealed) {
+          await client.query('UPDATE gm_secret SET sealed = $1 WHERE config_id = $2 AND field = $3', [next, row.config_id, row.field]);
+          changed += 1;
+        }
+      }
+      const tokens = await client.query<{ config_id: string; refresh_sealed: string }>(
+        'SELECT config_id, refresh_sealed FROM gm_connection WHERE refresh_sealed IS NOT NULL FOR UPDATE',
+      );
+      for (const row of tokens.rows) {
+        const next = reseal(row.refresh_sealed, sealedAt.refreshToken(row.config_id));
+        if (next && next !== row.refresh_sealed) {
+          await client.query('UPDATE gm_connection SET refresh_sealed = $1 WHERE config_id = $2', [next, row.config_id]);
+          changed += 1;
+        }
+      }
+      return changed;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
