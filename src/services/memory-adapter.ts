@@ -98,8 +98,17 @@ export interface MemoryScenario {
   connect?: MemoryConnectScenario;
   /** A failing step of the connection test; none by default. */
   test?: MemoryTestFailure;
-  /** When set, a stored secret other than this one fails the token step with AADSTS7000215. */
+  /**
+   * When set, a stored secret other than this one fails the token step with AADSTS7000215; a second
+   * secret (`nextClientSecret`) other than this one is refused (the view says so) and one equal to it
+   * replaces the secret at the next connection test.
+   */
   acceptedSecret?: string;
+  /**
+   * How the Send As check ends after a sign-in whose account is not the From address: `ok` (default)
+   * or `denied` (ErrorSendAsDenied, explained).
+   */
+  sendAs?: 'ok' | 'denied';
   /** Permissions in issued tokens. Default everything the mode can use. */
   granted?: string[];
   /** How long a message stays queued, then sending, when the log simulates a send. Default 400 ms. */
@@ -193,7 +202,7 @@ const STEP_LABELS: Readonly<Record<TestStepId, string>> = {
 type Stored = Pick<
   ConfigView,
   'mode' | 'cloud' | 'tenantId' | 'clientId' | 'credential' | 'secretExpiresAt' | 'fromName' | 'fromAddress' | 'saveToSentItems' | 'endpoints'
-> & { secret?: string; certificate?: CertificateInput };
+> & { secret?: string; certificate?: CertificateInput; next?: { secret: string; expiresAt: string; error?: UpstreamError } };
 
 interface PendingConnect {
   mode: ConnectRequest['mode'];
@@ -699,6 +708,15 @@ export class MemoryAdapter implements EmailBackendAdapter {
     };
     if (value.removeSecret) delete next.secret;
     if (value.clientSecret) next.secret = value.clientSecret;
+    // The second secret of a rotation: refused at once when the scenario accepts another one.
+    if (value.removeNextSecret || next.credential !== 'secret') delete next.next;
+    if (value.nextClientSecret && next.credential === 'secret') {
+      const accepted = this.scenario.acceptedSecret;
+      const refused = accepted !== undefined && value.nextClientSecret !== accepted;
+      next.next = { secret: value.nextClientSecret, expiresAt: value.nextSecretExpiresAt ?? '', ...(refused ? { error: this.identityError(7000215) } : {}) };
+    } else if (next.next && value.nextSecretExpiresAt !== undefined) {
+      next.next = { ...next.next, expiresAt: value.nextSecretExpiresAt };
+    }
     if (value.certificate) next.certificate = { ...value.certificate };
     return next;
   }
@@ -735,6 +753,12 @@ export class MemoryAdapter implements EmailBackendAdapter {
       etag: this.etag(),
     };
     if (this.granted) view.grantedPermissions = [...this.granted];
+    if (s.next) {
+      view.nextSecret = { set: true, hint: `${s.next.secret.slice(0, 3)}…`, expiresAt: s.next.expiresAt, kind: 'secret', state: s.next.error ? 'rejected' : 'pending' };
+      if (s.next.error) view.nextSecret.error = { ...s.next.error };
+    }
+    const sendAs = this.connection.sendAs;
+    if (sendAs && sendAs.mailbox.toLowerCase() !== s.fromAddress.toLowerCase()) delete view.connection.sendAs;
     return view;
   }
 
@@ -745,6 +769,22 @@ export class MemoryAdapter implements EmailBackendAdapter {
   private connect(account: string): void {
     this.connection = { state: 'connected', account, connectedAt: new Date().toISOString() };
     this.granted = [...(this.scenario.granted ?? GRANTED.delegated)];
+    // As the server does right after the sign-in: may the account send as another From address?
+    const mailbox = this.stored.fromAddress;
+    if (mailbox && mailbox.toLowerCase() !== account.toLowerCase()) {
+      const checkedAt = new Date().toISOString();
+      if (this.scenario.sendAs === 'denied') {
+        const body = { error: { code: 'ErrorSendAsDenied', message: 'x', innerError: { 'request-id': uuid(this.rand), date: checkedAt.replace(/\.\d+Z$/, '') } } };
+        this.connection.sendAs = { mailbox, ok: false, checkedAt, error: upstream(explainGraphError(body, 403, undefined, { mode: 'delegated', account, fromAddress: mailbox })) };
+      } else {
+        this.connection.sendAs = { mailbox, ok: true, checkedAt };
+      }
+    }
+  }
+
+  private identityError(code: number): UpstreamError {
+    const id = uuid(this.rand);
+    return upstream(explainIdentityError({ error: 'invalid_client', error_codes: [code], trace_id: id, correlation_id: id }, 401, { mode: this.stored.mode, redirectUri: this.redirectUri }));
   }
 
   private token(bytes: number): string {
@@ -797,6 +837,12 @@ export class MemoryAdapter implements EmailBackendAdapter {
         if (failure === 'expired-secret' || (s.credential === 'secret' && expired)) return { error: identity(7000222, 401) };
         const wrong = s.credential === 'secret' && this.scenario.acceptedSecret !== undefined && s.secret !== this.scenario.acceptedSecret;
         if (failure === 'wrong-secret' || wrong) return { error: identity(7000215, 401) };
+        if (s.credential === 'secret' && s.next && !s.next.error) {
+          // The second secret worked: it becomes the secret, the old one is forgotten.
+          this.stored = { ...s, secret: s.next.secret, secretExpiresAt: s.next.expiresAt };
+          delete this.stored.next;
+          this.version += 1;
+        }
         return { detail: 'A fresh token was issued.' };
       },
       permissions: () => {

@@ -21,6 +21,8 @@ export const emailConfigFormStrings = {
   'label.certificatePem': 'Certificate (PEM)',
   'label.privateKeyPem': 'Private key (PEM)',
   'label.secretExpiresAt': 'Secret expires',
+  'label.nextClientSecret': 'New client secret',
+  'label.nextSecretExpiresAt': 'New secret expires',
   'label.cloud': 'Domain',
   'label.redirectUri': 'Redirect URI',
   'label.fromName': 'From name',
@@ -41,6 +43,8 @@ export const emailConfigFormStrings = {
   'hint.clientId': 'The "Application (client) ID" on the app registration\'s Overview page.',
   'hint.clientSecret': 'The secret\'s "Value" from Certificates & secrets, not its "Secret ID".',
   'hint.clientSecretKeep': 'Leave empty to keep the saved secret.',
+  'hint.nextClientSecret':
+    'A second secret of the same app, for a rotation without a pause: the server tries it first, keeps the current one until it works, then uses only the new one.',
   'hint.certificateKeep': 'Leave both empty to keep the saved certificate.',
   'hint.secretExpiresAt': 'The date in the Expires column of Certificates & secrets, so that you are warned in time.',
   'hint.redirectUri': 'Register this exact address in the app registration, under Authentication, as a Web platform redirect URI.',
@@ -63,6 +67,15 @@ export const emailConfigFormStrings = {
   'secret.remove': 'Remove saved secret',
   'secret.keep': 'Keep saved secret',
   'secret.removePending': 'The saved secret will be removed when you select Save.',
+  /** 30, 14 and 3 days before the expiry. */
+  'secret.reminder':
+    'The credential expires in {days} days ({date}). Create a new client secret in Certificates & secrets and enter it as New client secret: sending goes on without a pause.',
+  'secret.addNext': 'Add a new client secret',
+  'secret.nextPending': 'A new secret is saved ({hint}): it replaces the current one as soon as it has worked once.',
+  'secret.nextRejected': 'The new secret ({hint}) was refused; mail is still sent with the current one.',
+  'secret.removeNext': 'Remove the new secret',
+  'secret.keepNext': 'Keep the new secret',
+  'secret.nextRemovePending': 'The new secret will be removed when you select Save.',
 
   'action.save': 'Save',
   'action.test': 'Test Settings',
@@ -99,6 +112,8 @@ export const emailConfigFormStrings = {
 
   'lock.notice': 'Connected: the connection settings are locked. Select "Disconnect Azure Email" to change them.',
   'lock.needsReconnect': 'The connection to Microsoft needs to be renewed: {reason}',
+  'sendAs.ok': '{account} may send as {mailbox}.',
+  'sendAs.denied': '{account} may not send as {mailbox}: mail from this address will fail.',
   'lock.needsReconnectNoReason': 'The connection to Microsoft needs to be renewed. Select "Reconnect Azure Email" and sign in again.',
 
   'test.title': 'Test settings',

@@ -12,11 +12,13 @@ import type {
   CredentialKind,
   EmailBackendAdapter,
   EndpointTemplates,
+  SendAsCheck,
   TestReport,
   TestStep,
 } from '../../services/contract.js';
 import { ConflictError, NetworkError, StaleError, UnauthorizedError, ValidationProblem, isAbort, type FieldError } from '../../services/errors.js';
 import { CLOUD_PRESETS, defaultEndpoints } from '../../services/endpoints.js';
+import { secretReminderDays } from '../../services/secret-reminder.js';
 import {
   CertificatePemSchema,
   ClientIdSchema,
@@ -52,6 +54,8 @@ type FieldPath =
   | 'certificate.certificatePem'
   | 'certificate.privateKeyPem'
   | 'secretExpiresAt'
+  | 'nextClientSecret'
+  | 'nextSecretExpiresAt'
   | 'cloud'
   | 'fromName'
   | 'fromAddress'
@@ -67,6 +71,8 @@ const FIELD_ORDER: readonly FieldPath[] = [
   'certificate.certificatePem',
   'certificate.privateKeyPem',
   'secretExpiresAt',
+  'nextClientSecret',
+  'nextSecretExpiresAt',
   'cloud',
   'fromName',
   'fromAddress',
@@ -85,6 +91,8 @@ const LABEL_KEYS: Record<FieldPath, EmailConfigFormStringKey> = {
   'certificate.certificatePem': 'label.certificatePem',
   'certificate.privateKeyPem': 'label.privateKeyPem',
   secretExpiresAt: 'label.secretExpiresAt',
+  nextClientSecret: 'label.nextClientSecret',
+  nextSecretExpiresAt: 'label.nextSecretExpiresAt',
   cloud: 'label.cloud',
   fromName: 'label.fromName',
   fromAddress: 'label.fromAddress',
@@ -103,6 +111,9 @@ interface Draft {
   saveToSentItems: boolean;
   endpoints: EndpointTemplates;
   removeSecret: boolean;
+  /** The second secret of a rotation: its expiry, and whether to drop the saved one. */
+  nextSecretExpiresAt: string;
+  removeNextSecret: boolean;
 }
 
 /** Write-only values: held here and in their inputs only, never in reactive state or attributes. */
@@ -110,9 +121,10 @@ interface Secrets {
   clientSecret: string;
   certificatePem: string;
   privateKeyPem: string;
+  nextClientSecret: string;
 }
 
-const emptySecrets = (): Secrets => ({ clientSecret: '', certificatePem: '', privateKeyPem: '' });
+const emptySecrets = (): Secrets => ({ clientSecret: '', certificatePem: '', privateKeyPem: '', nextClientSecret: '' });
 
 const dateOnly = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '');
 
@@ -129,6 +141,8 @@ function draftOf(view: ConfigView): Draft {
     saveToSentItems: view.saveToSentItems ?? true,
     endpoints: { ...view.endpoints },
     removeSecret: false,
+    nextSecretExpiresAt: dateOnly(view.nextSecret?.expiresAt),
+    removeNextSecret: false,
   };
 }
 
@@ -166,6 +180,9 @@ type Feedback = { issue: Issue } | { text: string };
  * @csspart feedback - A field's validation message.
  * @csspart secret-status - "A secret is saved …" and its expiry warning.
  * @csspart lock-notice - The notice that the connection settings are locked.
+ * @csspart next-secret - The second secret of a rotation (shown within 30 days of the expiry, or on demand).
+ * @csspart next-secret-status - Whether the saved second secret is waiting to be used or was refused.
+ * @csspart send-as - Delegated: whether the signed-in account may send as the From address.
  * @csspart actions - The row of Save, Test Settings, Clear and Reset.
  * @csspart button - Every button of the form.
  * @csspart status - Announcements (saved, reset, errors).
@@ -259,6 +276,8 @@ export class EmailConfigForm extends PLUMBING.Base {
   /** The tenant to look up: set when the field is left with a valid value, emptied when it changes. */
   @state() private tenantToCheck = '';
   @state() private restrictOpen = false;
+  /** The second-secret fields, opened on demand before the secret is due (they open by themselves within 30 days). */
+  @state() private nextSecretOpen = false;
 
   private secrets: Secrets = emptySecrets();
   private readonly localize = new PLUMBING.Localize(this, emailConfigFormStrings);
@@ -357,6 +376,7 @@ export class EmailConfigForm extends PLUMBING.Base {
   private isDirty(path: string): boolean {
     if (!this.draft || !this.view) return false;
     if (path === 'clientSecret') return this.secrets.clientSecret !== '';
+    if (path === 'nextClientSecret') return this.secrets.nextClientSecret !== '';
     if (path === 'certificate.certificatePem') return this.secrets.certificatePem !== '';
     if (path === 'certificate.privateKeyPem') return this.secrets.privateKeyPem !== '';
     const saved = draftOf(this.view) as unknown as Record<string, unknown>;
@@ -370,8 +390,8 @@ export class EmailConfigForm extends PLUMBING.Base {
   }
 
   private onFieldInput(path: FieldPath, value: string | boolean): void {
-    if (path === 'clientSecret' || path === 'certificate.certificatePem' || path === 'certificate.privateKeyPem') {
-      const key = path === 'clientSecret' ? 'clientSecret' : path === 'certificate.certificatePem' ? 'certificatePem' : 'privateKeyPem';
+    if (path === 'clientSecret' || path === 'nextClientSecret' || path === 'certificate.certificatePem' || path === 'certificate.privateKeyPem') {
+      const key = path === 'clientSecret' || path === 'nextClientSecret' ? path : path === 'certificate.certificatePem' ? 'certificatePem' : 'privateKeyPem';
       this.secrets[key] = String(value);
       this.requestUpdate();
     } else if (path === 'cloud') {
@@ -459,6 +479,10 @@ export class EmailConfigForm extends PLUMBING.Base {
       }
       case 'secretExpiresAt':
         return fieldIssue(SecretExpiresSchema, d.secretExpiresAt, path);
+      case 'nextClientSecret':
+        return this.secrets.nextClientSecret.trim() ? fieldIssue(ClientSecretSchema, this.secrets.nextClientSecret, path) : null;
+      case 'nextSecretExpiresAt':
+        return fieldIssue(SecretExpiresSchema, d.nextSecretExpiresAt, path);
       case 'fromName':
         return fieldIssue(DisplayNameSchema, d.fromName, path);
       case 'fromAddress':
@@ -495,6 +519,7 @@ export class EmailConfigForm extends PLUMBING.Base {
     if (path === 'mode') return true;
     if (!this.isMicrosoftMode) return false;
     if (path === 'clientSecret') return d.credential === 'secret';
+    if (path === 'nextClientSecret' || path === 'nextSecretExpiresAt') return this.nextSecretShown;
     if (path === 'certificate.certificatePem' || path === 'certificate.privateKeyPem') return d.credential === 'certificate';
     return true;
   }
@@ -536,8 +561,8 @@ export class EmailConfigForm extends PLUMBING.Base {
       return;
     }
     const input = this.configInput(d);
-    const { clientSecret, certificate, ...shown } = input;
-    const credentialChanged = Boolean(clientSecret || certificate || input.removeSecret);
+    const { clientSecret, certificate, nextClientSecret, ...shown } = input;
+    const credentialChanged = Boolean(clientSecret || certificate || nextClientSecret || input.removeSecret || input.removeNextSecret);
     if (!this.emit('gm-save', { config: shown, credentialChanged, method: d.mode }, true)) return;
     this.saving = true;
     try {
@@ -570,6 +595,11 @@ export class EmailConfigForm extends PLUMBING.Base {
       input.certificate = { certificatePem: this.secrets.certificatePem.trim(), privateKeyPem: this.secrets.privateKeyPem.trim() };
     }
     if (d.removeSecret) input.removeSecret = true;
+    if (d.credential === 'secret' && this.nextSecretShown) {
+      if (this.secrets.nextClientSecret.trim()) input.nextClientSecret = this.secrets.nextClientSecret.trim();
+      if (d.nextSecretExpiresAt || this.view?.nextSecret) input.nextSecretExpiresAt = d.nextSecretExpiresAt;
+      if (d.removeNextSecret && !input.nextClientSecret) input.removeNextSecret = true;
+    }
     return input;
   }
 
@@ -901,6 +931,7 @@ export class EmailConfigForm extends PLUMBING.Base {
             ${connection.reason ? this.t('lock.needsReconnect', { reason: connection.reason }) : this.t('lock.needsReconnectNoReason')}
           </p>`
         : nothing}
+      ${delegated && connection?.state === 'connected' && connection.sendAs ? this.renderSendAs(connection.account, connection.sendAs) : nothing}
       ${this.textField('tenantId', d.tenantId, { required: true, hint: this.t('hint.tenantId'), note: this.tenantNote() })}
       ${this.textField('clientId', d.clientId, { required: true, hint: this.t('hint.clientId') })}
       ${this.renderField(
@@ -916,6 +947,7 @@ export class EmailConfigForm extends PLUMBING.Base {
       )}
       ${d.credential === 'secret' ? this.renderSecretField() : this.renderCertificateFields()}
       ${this.textField('secretExpiresAt', d.secretExpiresAt, { type: 'date', hint: this.t('hint.secretExpiresAt') })}
+      ${d.credential === 'secret' && this.view?.secret?.set && this.view.secret.kind !== 'certificate' ? this.renderNextSecret() : nothing}
       ${this.renderField(
         'cloud',
         ({ id, describedBy }) => html`<select
@@ -1042,18 +1074,82 @@ export class EmailConfigForm extends PLUMBING.Base {
     else line = this.t(kindCert ? 'certificate.savedExpires' : 'secret.savedExpires', { hint, days });
     const expired = days !== null && !Number.isNaN(days) && days <= 0;
     const soon = days !== null && !Number.isNaN(days) && days > 0 && days <= EXPIRY_WARNING_DAYS;
+    const reminder = secretReminderDays(expires);
     return html`<div part="secret-status" class="control">
       ${d.removeSecret
         ? html`<p class="warning">${this.t('secret.removePending')}</p>`
         : html`<p class="hint">${line}</p>
             ${expired ? html`<p class="error" role="alert">${this.t('secret.expired', { date: dateOnly(expires) })}</p>` : nothing}
-            ${soon ? html`<p class="warning">${this.t('secret.expiringSoon', { days: days! })}</p>` : nothing}`}
+            ${soon && kindCert ? html`<p class="warning">${this.t('secret.expiringSoon', { days: days! })}</p>` : nothing}
+            ${!kindCert && reminder ? html`<p class="warning" data-reminder=${reminder}>${this.t('secret.reminder', { days: days!, date: dateOnly(expires) })}</p>` : nothing}`}
       ${kindCert
         ? nothing
         : html`<button part="button" class="link-button" type="button" data-action="remove-secret" @click=${() => this.update_({ removeSecret: !d.removeSecret })}>
             ${d.removeSecret ? this.t('secret.keep') : this.t('secret.remove')}
           </button>`}
     </div>`;
+  }
+
+  /** The second secret, shown when the secret expires within 30 days, when one is saved, or on demand. */
+  private get nextSecretShown(): boolean {
+    const view = this.view;
+    if (!view || this.draft?.credential !== 'secret' || !view.secret?.set || view.secret.kind === 'certificate') return false;
+    return this.nextSecretOpen || Boolean(view.nextSecret) || secretReminderDays(view.secret.expiresAt || view.secretExpiresAt) !== null;
+  }
+
+  private renderNextSecret(): TemplateResult {
+    const d = this.draft!;
+    const next = this.view!.nextSecret;
+    if (!this.nextSecretShown) {
+      return html`<p part="next-secret" class="control">
+        <button part="button" class="link-button" type="button" data-action="add-next-secret" @click=${() => (this.nextSecretOpen = true)}>
+          ${this.t('secret.addNext')}
+        </button>
+      </p>`;
+    }
+    const status = next
+      ? html`<div part="next-secret-status" class="control">
+          ${d.removeNextSecret
+            ? html`<p class="warning">${this.t('secret.nextRemovePending')}</p>`
+            : next.state === 'rejected'
+              ? html`<p class="error" role="note">${this.t('secret.nextRejected', { hint: next.hint || '…' })}</p>
+                  ${next.error ? html`<p class="hint">${next.error.message} ${next.error.hint}</p>` : nothing}`
+              : html`<p class="hint">${this.t('secret.nextPending', { hint: next.hint || '…' })}</p>`}
+          <button part="button" class="link-button" type="button" data-action="remove-next-secret" @click=${() => this.update_({ removeNextSecret: !d.removeNextSecret })}>
+            ${d.removeNextSecret ? this.t('secret.keepNext') : this.t('secret.removeNext')}
+          </button>
+        </div>`
+      : nothing;
+    return html`<div part="next-secret" role="group" aria-label=${this.t('label.nextClientSecret')}>
+      ${this.renderField(
+        'nextClientSecret',
+        ({ id, describedBy, invalid }) => html`<input
+          id=${id}
+          part="input"
+          type="password"
+          autocomplete="new-password"
+          spellcheck="false"
+          data-secret
+          .value=${live(this.secrets.nextClientSecret)}
+          aria-invalid=${invalid ? 'true' : 'false'}
+          aria-describedby=${describedBy}
+          @input=${(e: Event) => this.onFieldInput('nextClientSecret', (e.target as HTMLInputElement).value)}
+          @blur=${() => this.onFieldBlur('nextClientSecret')}
+        />`,
+        { hint: this.t('hint.nextClientSecret'), after: status },
+      )}
+      ${this.textField('nextSecretExpiresAt', d.nextSecretExpiresAt, { type: 'date', hint: this.t('hint.secretExpiresAt') })}
+    </div>`;
+  }
+
+  /** Delegated: whether the signed-in account may send as the From mailbox (checked after connecting). */
+  private renderSendAs(account: string, check: SendAsCheck): TemplateResult {
+    return check.ok
+      ? html`<p part="send-as" class="notice" role="note">${this.t('sendAs.ok', { account, mailbox: check.mailbox })}</p>`
+      : html`<div part="send-as" class="warning" role="note">
+          <p>${this.t('sendAs.denied', { account, mailbox: check.mailbox })}</p>
+          ${check.error ? html`<p class="hint">${check.error.message} ${check.error.hint}</p>` : nothing}
+        </div>`;
   }
 
   private renderCertificateFields(): TemplateResult {

@@ -63,6 +63,8 @@ export const emailConfigFormAr: Record<EmailConfigFormStringKey, string> = {
   'label.clientSecret': 'سر العميل',
   'label.certificatePem': 'الشهادة (PEM)',
   'label.privateKeyPem': 'المفتاح الخاص (PEM)',
+  'label.nextClientSecret': 'سر العميل الجديد',
+  'label.nextSecretExpiresAt': 'انتهاء صلاحية السر الجديد',
   'label.secretExpiresAt': 'انتهاء صلاحية السر',
   'label.cloud': 'النطاق',
   'label.redirectUri': 'عنوان URI لإعادة التوجيه',
@@ -83,6 +85,8 @@ export const emailConfigFormAr: Record<EmailConfigFormStringKey, string> = {
   'hint.tenantId': '«Directory (tenant) ID» في صفحة Overview لتسجيل التطبيق، أو نطاق مثل contoso.onmicrosoft.com.',
   'hint.clientId': '«Application (client) ID» في صفحة Overview لتسجيل التطبيق.',
   'hint.clientSecret': 'قيمة السر («Value») من Certificates & secrets، وليس «Secret ID».',
+  'hint.nextClientSecret':
+    'سر ثانٍ للتطبيق نفسه، لتبديل السر دون توقف: يجربه الخادم أولًا، ويحتفظ بالسر الحالي حتى ينجح الجديد، ثم يستخدم الجديد وحده.',
   'hint.clientSecretKeep': 'اتركه فارغًا للإبقاء على السر المحفوظ.',
   'hint.certificateKeep': 'اترك الحقلين فارغين للإبقاء على الشهادة المحفوظة.',
   'hint.secretExpiresAt': 'التاريخ في عمود Expires في Certificates & secrets، لكي تُنبَّه في الوقت المناسب.',
@@ -106,6 +110,14 @@ export const emailConfigFormAr: Record<EmailConfigFormStringKey, string> = {
     'انتهت صلاحية بيانات الاعتماد المحفوظة في {date}: لا يمكن إرسال البريد. أنشئ سر عميل جديدًا في Certificates & secrets واحفظ قيمته هنا.',
   'secret.remove': 'إزالة السر المحفوظ',
   'secret.keep': 'الإبقاء على السر المحفوظ',
+  'secret.reminder':
+    'تنتهي صلاحية بيانات الاعتماد خلال {days} يومًا ({date}). أنشئ سرًا جديدًا في Certificates & secrets وأدخله في حقل «سر العميل الجديد»: يستمر الإرسال دون توقف.',
+  'secret.addNext': 'إضافة سر عميل جديد',
+  'secret.nextPending': 'يوجد سر جديد محفوظ ({hint}): سيحل محل السر الحالي بمجرد أن ينجح مرة واحدة.',
+  'secret.nextRejected': 'رُفض السر الجديد ({hint})؛ ما زال البريد يُرسل بالسر الحالي.',
+  'secret.removeNext': 'إزالة السر الجديد',
+  'secret.keepNext': 'الإبقاء على السر الجديد',
+  'secret.nextRemovePending': 'سيُزال السر الجديد عند اختيار «حفظ».',
   'secret.removePending': 'سيُزال السر المحفوظ عند اختيار «حفظ».',
 
   'action.save': 'حفظ',
@@ -142,6 +154,8 @@ export const emailConfigFormAr: Record<EmailConfigFormStringKey, string> = {
 
   'lock.notice': 'متصل: إعدادات الاتصال مقفلة. اختر «قطع اتصال بريد Azure» لتغييرها.',
   'lock.needsReconnect': 'يجب تجديد الاتصال بـ Microsoft: {reason}',
+  'sendAs.ok': 'يمكن لـ {account} الإرسال باسم {mailbox}.',
+  'sendAs.denied': 'لا يمكن لـ {account} الإرسال باسم {mailbox}: سيفشل البريد المرسل من هذا العنوان.',
   'lock.needsReconnectNoReason': 'يجب تجديد الاتصال بـ Microsoft. اختر «إعادة ربط بريد Azure» وسجّل الدخول مرة أخرى.',
 
   'test.title': 'اختبار الإعدادات',

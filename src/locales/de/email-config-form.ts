@@ -63,6 +63,8 @@ export const emailConfigFormDe: Record<EmailConfigFormStringKey, string> = {
   'label.clientSecret': 'Geheimer Clientschlüssel',
   'label.certificatePem': 'Zertifikat (PEM)',
   'label.privateKeyPem': 'Privater Schlüssel (PEM)',
+  'label.nextClientSecret': 'Neuer geheimer Clientschlüssel',
+  'label.nextSecretExpiresAt': 'Neues Geheimnis läuft ab',
   'label.secretExpiresAt': 'Geheimnis läuft ab',
   'label.cloud': 'Domäne',
   'label.redirectUri': 'Umleitungs-URI',
@@ -84,6 +86,8 @@ export const emailConfigFormDe: Record<EmailConfigFormStringKey, string> = {
     'Die „Verzeichnis-ID (Mandant)“ auf der Übersichtsseite der App-Registrierung oder eine Domäne wie contoso.onmicrosoft.com.',
   'hint.clientId': 'Die „Anwendungs-ID (Client)“ auf der Übersichtsseite der App-Registrierung.',
   'hint.clientSecret': 'Der „Wert“ des geheimen Schlüssels aus „Zertifikate & Geheimnisse“, nicht die „Geheime ID“.',
+  'hint.nextClientSecret':
+    'Ein zweiter geheimer Schlüssel derselben App, für einen Wechsel ohne Pause: Der Server versucht ihn zuerst, behält den bisherigen, bis der neue funktioniert hat, und verwendet danach nur noch den neuen.',
   'hint.clientSecretKeep': 'Leer lassen, um den gespeicherten geheimen Schlüssel zu behalten.',
   'hint.certificateKeep': 'Beide leer lassen, um das gespeicherte Zertifikat zu behalten.',
   'hint.secretExpiresAt': 'Das Datum aus der Spalte „Läuft ab“ unter „Zertifikate & Geheimnisse“, damit Sie rechtzeitig gewarnt werden.',
@@ -108,6 +112,14 @@ export const emailConfigFormDe: Record<EmailConfigFormStringKey, string> = {
     'Die gespeicherte Anmeldeinformation ist am {date} abgelaufen: Es können keine E-Mails gesendet werden. Erstellen Sie unter „Zertifikate & Geheimnisse“ einen neuen geheimen Clientschlüssel und speichern Sie seinen Wert hier.',
   'secret.remove': 'Gespeicherten geheimen Schlüssel entfernen',
   'secret.keep': 'Gespeicherten geheimen Schlüssel behalten',
+  'secret.reminder':
+    'Die Anmeldeinformation läuft in {days} Tagen ab ({date}). Erstellen Sie unter „Zertifikate & Geheimnisse“ einen neuen geheimen Clientschlüssel und tragen Sie ihn als „Neuer geheimer Clientschlüssel“ ein: Der Versand läuft ohne Pause weiter.',
+  'secret.addNext': 'Neuen geheimen Clientschlüssel hinzufügen',
+  'secret.nextPending': 'Ein neuer geheimer Schlüssel ist gespeichert ({hint}): Er ersetzt den bisherigen, sobald er einmal funktioniert hat.',
+  'secret.nextRejected': 'Der neue geheime Schlüssel ({hint}) wurde abgelehnt; E-Mails werden weiter mit dem bisherigen gesendet.',
+  'secret.removeNext': 'Neuen geheimen Schlüssel entfernen',
+  'secret.keepNext': 'Neuen geheimen Schlüssel behalten',
+  'secret.nextRemovePending': 'Der neue geheime Schlüssel wird beim Speichern entfernt.',
   'secret.removePending': 'Der gespeicherte geheime Schlüssel wird beim Speichern entfernt.',
 
   'action.save': 'Speichern',
@@ -148,6 +160,8 @@ export const emailConfigFormDe: Record<EmailConfigFormStringKey, string> = {
   'lock.notice':
     'Verbunden: Die Verbindungseinstellungen sind gesperrt. Wählen Sie „Azure-E-Mail trennen“, um sie zu ändern.',
   'lock.needsReconnect': 'Die Verbindung zu Microsoft muss erneuert werden: {reason}',
+  'sendAs.ok': '{account} darf als {mailbox} senden.',
+  'sendAs.denied': '{account} darf nicht als {mailbox} senden: E-Mails von dieser Adresse schlagen fehl.',
   'lock.needsReconnectNoReason':
     'Die Verbindung zu Microsoft muss erneuert werden. Wählen Sie „Azure-E-Mail erneut verbinden“ und melden Sie sich erneut an.',
 
