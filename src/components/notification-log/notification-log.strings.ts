@@ -16,6 +16,8 @@ export const notificationLogStrings = {
   /** A count that is a lower bound (a text search with more matches than the server counts). */
   'log.countAtLeast': '{count}+',
   'log.search': 'Search',
+  /** The sending mailbox's budget: recipients left in the rolling 24 hours, and the per-minute pace. */
+  'log.budget': '{left} of {perDay} recipients left today · at most {perMinute} messages a minute',
   'log.chart.caption': 'Sent (green) and failed (red) per day, over the rows shown',
   'log.chart.label': 'Messages per day: {summary}',
   'log.chart.day': '{day}: {sent} sent, {failed} failed',

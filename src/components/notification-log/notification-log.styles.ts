@@ -206,6 +206,10 @@ export const notificationLogStyles = [
     background: var(--gm-color-warning-background, #fff4ce);
     padding: 0.5rem;
   }
+  .budget {
+    margin: 0 0 var(--gm-spacing-small, 0.5rem);
+    font-size: 0.875em;
+  }
   .chart {
     margin: 0 0 var(--gm-spacing-small, 0.5rem);
     display: flex;

@@ -3,7 +3,7 @@ import { property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { Task, TaskStatus, initialState } from '@lit/task';
-import type { EmailBackendAdapter, LogAttempt, LogChange, LogCounts, LogEntry, LogEntryDetail, LogError, LogPage, LogQuery, LogStatus } from '../../services/contract.js';
+import type { EmailBackendAdapter, LogAttempt, LogChange, LogCounts, LogEntry, LogEntryDetail, LogError, LogPage, LogQuery, LogStatus, SendBudgetView } from '../../services/contract.js';
 import { LOG_STATUSES } from '../../services/contract.js';
 import { NetworkError, isAbort } from '../../services/errors.js';
 import { ImplicitSubmitGuard, Localize, consumeAdapter, defaultAdapterFor, defineElement } from '../shared/index.js';
@@ -60,6 +60,7 @@ const localDay = (value: string, days = 0): string => {
  * @csspart filter - Each status filter button.
  * @csspart search - The search box.
  * @csspart button - Every button.
+ * @csspart budget - The line of what is left of the sending mailbox's budget (when the server paces itself).
  * @csspart chart - The chart of sent and failed messages per day.
  * @csspart table - The table of messages.
  * @csspart header - The header row.
@@ -112,6 +113,8 @@ export class NotificationLog extends LitElement {
   /** The counts are lower bounds: a text search matched more messages than the server counts. */
   @state() private countsCapped = false;
   @state() private nextCursor: string | null = null;
+  /** The sending mailbox's budget, when the server paces itself (one line above the table). */
+  @state() private budget: SendBudgetView | null = null;
   @state() private loadingMore = false;
   @state() private moreError = '';
   /** What the search box shows; `appliedSearch` is what the list follows, after the debounce. */
@@ -168,6 +171,7 @@ export class NotificationLog extends LitElement {
       this.items = page.items;
       this.counts = page.counts;
       this.countsCapped = page.countsCapped === true;
+      this.budget = page.budget ?? null;
       this.nextCursor = page.nextCursor;
       this.moreError = '';
       this.unseen = 0;
@@ -579,7 +583,7 @@ export class NotificationLog extends LitElement {
     if (!this.backend) return html`<p class="message" part="message">${this.term('log.noAdapter')}</p>`;
     const total = Math.max(this.total, this.items.length);
     return html`
-      ${this.renderToolbar()} ${this.renderChart()}
+      ${this.renderToolbar()} ${this.renderBudget()} ${this.renderChart()}
       <div class="table" part="table" role="table" aria-label=${this.term('log.title')} aria-rowcount=${this.countsCapped ? -1 : total + 1} aria-busy=${this.loading ? 'true' : 'false'}>
         <div role="rowgroup">
           <div class="head" part="header" role="row" aria-rowindex="1">
@@ -606,6 +610,15 @@ export class NotificationLog extends LitElement {
       ${this.renderDetail()}
       <p class="notice" part="notice" role="status">${this.notice}</p>
     `;
+  }
+
+  /** What is left of the sending mailbox's budget (Exchange Online's limits, a rolling 24 hours). */
+  private renderBudget(): TemplateResult | typeof nothing {
+    const budget = this.budget;
+    if (!budget) return nothing;
+    return html`<p class="muted budget" part="budget">
+      ${this.term('log.budget', { left: this.number(budget.recipientsLeftToday), perDay: this.number(budget.recipientsPerDay), perMinute: this.number(budget.messagesPerMinute) })}
+    </p>`;
   }
 
   /** Sent and failed per day over the loaded rows: a glance at whether mail stopped, and when. */

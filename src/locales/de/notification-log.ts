@@ -15,6 +15,7 @@ export const notificationLogDe: Record<NotificationLogStringKey, string> = {
   'log.statusCount': '{status} ({count})',
   'log.countAtLeast': '{count}+',
   'log.search': 'Suchen',
+  'log.budget': 'Heute noch {left} von {perDay} Empfängern · höchstens {perMinute} Nachrichten pro Minute',
   'log.chart.caption': 'Gesendet (grün) und fehlgeschlagen (rot) pro Tag, über die angezeigten Zeilen',
   'log.chart.label': 'Nachrichten pro Tag: {summary}',
   'log.chart.day': '{day}: {sent} gesendet, {failed} fehlgeschlagen',
