@@ -162,9 +162,49 @@ export const Saved: Story = {
   },
 };
 
-/** The saved secret expires in 12 days: the form warns before mail stops. */
+/**
+ * The saved secret expires in 12 days: the 14-day reminder, and the fields of a second secret open by
+ * themselves (a rotation without a pause in sending).
+ */
 export const SecretExpiringSoon: Story = {
   parameters: { backend: { config: { ...SAMPLE_CONFIG, secretExpiresAt: daysFromNow(12) } } },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    await expect(f.getByText(/The credential expires in \d+ days .*enter it as New client secret/)).toBeVisible();
+    await expect(f.getByLabelText(/^New client secret/)).toBeVisible();
+  },
+};
+
+/** Three days left: the last reminder. */
+export const SecretReminderThreeDays: Story = {
+  parameters: { backend: { config: { ...SAMPLE_CONFIG, secretExpiresAt: daysFromNow(3) } } },
+};
+
+/**
+ * A second secret is saved and waits for its first use: the server tries it first and, once it works,
+ * makes it the secret and forgets the old one. Before 30 days, "Add a new client secret" opens the fields.
+ */
+export const SecondSecretPending: Story = {
+  parameters: { backend: { config: { ...SAVED, nextClientSecret: 'Nw9Q~secondSecretValueForTheRotation01', nextSecretExpiresAt: daysFromNow(730) } } },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    await expect(f.getByText(/A new secret is saved .*as soon as it has worked once/)).toBeVisible();
+  },
+};
+
+/** The identity platform refused the second secret (AADSTS7000215): mail still goes out with the current one, and the form says why. */
+export const SecondSecretRefused: Story = {
+  parameters: {
+    backend: {
+      config: { ...SAMPLE_CONFIG, secretExpiresAt: daysFromNow(20), nextClientSecret: 'Wr0Q~notASecretOfThisAppRegistration99' },
+      scenario: { acceptedSecret: SAMPLE_CONFIG.clientSecret },
+    },
+  },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    await expect(f.getByText(/was refused; mail is still sent with the current one/)).toBeVisible();
+    await expect(f.getByRole('button', { name: 'Remove the new secret' })).toBeVisible();
+  },
 };
 
 /** Exchange Online (application): no sign-in; the permission panel asks for admin consent and the guide links to it. */
@@ -289,6 +329,24 @@ export const ConnectedAndLocked: Story = {
     await expect(f.getByRole('combobox', { name: 'Email method' })).toBeDisabled();
     const button = await withinShadow(canvasElement, 'email-config-form', 'azure-connect-button');
     await expect(await button.findByRole('button', { name: 'Disconnect Azure Email' })).toBeVisible();
+  },
+};
+
+/** Connected as a delegate of a shared From address: the check after the sign-in found Send As. */
+export const SendAsAllowed: Story = {
+  parameters: { backend: { config: { ...SAVED, fromAddress: 'info@contoso.onmicrosoft.com' }, connected: ACCOUNT } },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    await expect(f.getByText(`${ACCOUNT} may send as info@contoso.onmicrosoft.com.`)).toBeVisible();
+  },
+};
+
+/** The signed-in account has neither Send As nor Send on Behalf on the From address: ErrorSendAsDenied, explained right after connecting. */
+export const SendAsDenied: Story = {
+  parameters: { backend: { config: { ...SAVED, fromAddress: 'billing@contoso.onmicrosoft.com' }, connected: ACCOUNT, scenario: { sendAs: 'denied' } } },
+  play: async ({ canvasElement }) => {
+    const f = await form(canvasElement);
+    await expect(f.getByText(/may not send as billing@contoso.onmicrosoft.com: mail from this address will fail/)).toBeVisible();
   },
 };
 

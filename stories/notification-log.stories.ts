@@ -99,6 +99,15 @@ export const LoadError: Story = {
 /** A typical log: mostly sent, some failed or unknown, the newest queued. */
 export const Default: Story = {};
 
+/** The sending mailbox's budget above the table: 800 recipients left of Exchange Online's 10,000 a day. */
+export const SendBudget: Story = {
+  parameters: { backend: { logRows: 200, sendBudget: { messagesPerMinute: 30, recipientsPerDay: 10_000, recipientsUsed: 9_200 } } },
+  play: async ({ canvasElement }) => {
+    const l = await firstRows(canvasElement);
+    await expect(l.root.querySelector('[part="budget"]')?.textContent).toMatch(/of 10,000 recipients left today · at most 30 messages a minute/);
+  },
+};
+
 /**
  * 100,000 rows. Pages load as you scroll ("Load more" too); only the rows in view (plus a few) are in the
  * DOM however many are loaded.
