@@ -121,6 +121,36 @@ describe('secret rotation (sandbox cloud)', () => {
     assert.equal(cleared.nextSecret, undefined);
   });
 
+  it('rotates in delegated mode too: the refresh of the connected mailbox uses the new secret', async () => {
+    const account = String(base.fromAddress);
+    await save({ mode: 'delegated', clientSecret: oldSecret, fromAddress: account });
+    await sandbox.control.session(account);
+    const start = await fetch(`${server.running.apiUrl}/connect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'graph-mail' },
+      body: JSON.stringify({ mode: 'redirect', returnTo: '/settings' }),
+    });
+    const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const { authorizeUrl } = (await start.json()) as { authorizeUrl: string };
+    const authorize = await fetch(authorizeUrl, { redirect: 'manual' });
+    const callback = await fetch(new URL(authorize.headers.get('location')!, authorizeUrl), { headers: { cookie }, redirect: 'manual' });
+    assert.equal(callback.status, 303, await callback.text());
+    assert.equal((await view()).connection.state, 'connected');
+
+    // Connected, the credential stays editable: the second secret is saved beside the first.
+    await save({ mode: 'delegated', clientSecret: undefined, fromAddress: account, nextClientSecret: newSecret, nextSecretExpiresAt: '2101-06-30' });
+    const before = await tokenRequests();
+    await tokens().getAccessToken('default', { forceRefresh: true });
+    assert.equal(await tokenRequests(), before + 1);
+    const after = await view();
+    assert.equal(after.nextSecret, undefined);
+    assert.equal(after.secret.hint, `…${newSecret.slice(-3)}`);
+    assert.equal(after.connection.state, 'connected', 'the connection survives the rotation');
+    assert.equal(await storedSecret(), newSecret);
+    await server.call('POST', '/disconnect');
+    await save({ clientSecret: oldSecret });
+  });
+
   it('refuses a Secret ID pasted as the new secret, naming the field', async () => {
     const reply = await server.call('PUT', '/config', { body: { ...base, nextClientSecret: sandbox.seed.apps[0].secrets[1].id } });
     assert.equal(reply.status, 400);
