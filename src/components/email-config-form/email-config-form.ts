@@ -1120,7 +1120,7 @@ export class EmailConfigForm extends PLUMBING.Base {
           </button>
         </div>`
       : nothing;
-    return html`<div part="next-secret" role="group" aria-label=${this.t('label.nextClientSecret')}>
+    return html`<div part="next-secret">
       ${this.renderField(
         'nextClientSecret',
         ({ id, describedBy, invalid }) => html`<input
