@@ -1,7 +1,9 @@
 // Library build. Two shapes of the same source:
 // - default mode: ESM for hosts that bundle (entries index, define, msal, locales; shared chunks;
 //   Lit, valibot and msal-browser stay imports, so a host ships one copy of each);
-// - `--mode bundle`: one classic script for legacy pages, everything inlined, msal-browser never.
+// - `--mode bundle`: one classic script for legacy pages, everything inlined, msal-browser never;
+// - `--mode msal`: the MSAL token provider as a classic script of its own, msal-browser inlined, which
+//   the bundle loads only for elements with `msal-*` attributes (graph-mail-elements.msal.js).
 // Storybook reuses this file but drops its `build` block, so everything build-only lives there.
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +56,7 @@ function esmEntries(): Record<string, string> {
 function refuseMsal(): Plugin {
   const refusal = (what: string, importer?: string): string =>
     `${importer ?? 'the bundle'} pulls in ${what}: msal-browser must stay out of graph-mail-elements.bundle.js; ` +
-    'hosts load the MSAL token provider from its own ESM entry (graph-mail-elements/msal).';
+    'hosts load the MSAL token provider from its own ESM entry (graph-mail-elements/msal) or classic script (graph-mail-elements.msal.js).';
   return {
     name: 'graph-mail:refuse-msal-in-bundle',
     enforce: 'pre',
@@ -125,34 +127,35 @@ function minifyTemplates(): Plugin {
   };
 }
 
+/** A self-contained classic script (IIFE): everything inlined, dynamic imports included. */
+function classicScript(entry: string, name: string, fileName: string) {
+  return {
+    outDir: 'dist',
+    emptyOutDir: false,
+    copyPublicDir: false,
+    target: 'es2022',
+    sourcemap: true,
+    minify: true,
+    reportCompressedSize: true,
+    lib: { entry: fromRoot(entry), name, formats: ['iife' as const], fileName: () => fileName },
+    rolldownOptions: { output: { codeSplitting: false } },
+  };
+}
+
 export default defineConfig(({ mode }) => {
   const bundle = mode === 'bundle';
+  const msalScript = mode === 'msal';
   return {
     root,
     // A library has no public folder to copy, and no index.html.
     publicDir: false,
     plugins: bundle ? [refuseMsal(), minifyTemplates()] : [],
     // A classic script runs where `process` does not exist.
-    define: bundle ? { 'process.env.NODE_ENV': JSON.stringify('production') } : {},
-    build: bundle
-      ? {
-          outDir: 'dist',
-          emptyOutDir: false,
-          copyPublicDir: false,
-          target: 'es2022',
-          sourcemap: true,
-          minify: true,
-          reportCompressedSize: true,
-          lib: {
-            entry: fromRoot('./src/bundle.ts'),
-            name: 'GraphMailElements',
-            formats: ['iife'],
-            fileName: () => 'graph-mail-elements.bundle.js',
-          },
-          rolldownOptions: {
-            output: { codeSplitting: false },
-          },
-        }
+    define: bundle || msalScript ? { 'process.env.NODE_ENV': JSON.stringify('production') } : {},
+    build: msalScript
+      ? classicScript('./src/msal/script.ts', 'GraphMailMsal', 'graph-mail-elements.msal.js')
+      : bundle
+        ? classicScript('./src/bundle.ts', 'GraphMailElements', 'graph-mail-elements.bundle.js')
       : {
           outDir: 'dist',
           emptyOutDir: true,

@@ -1,6 +1,7 @@
 /**
  * Builds what the demo pages load, on first start and again when a source changed: the one-tag bundle
- * (`dist/graph-mail-elements.bundle.js`, the legacy page's single script), the admin portal page and the
+ * (`dist/graph-mail-elements.bundle.js`, the legacy pages' single script) and the MSAL script it loads
+ * for the cross-origin legacy page (`dist/graph-mail-elements.msal.js`), the admin portal page and the
  * cross-origin page with its MSAL redirect bridge (ESM, bundled by Vite as a host application would;
  * msal-browser only in the chunks those two pages load lazily). `npm install` then `npm start` must work
  * on a fresh clone, where none exists yet.
@@ -26,6 +27,8 @@ export async function viteBuild(config: InlineConfig): Promise<void> {
   }
 }
 export const BUNDLE_PATH = join(ROOT, 'dist', 'graph-mail-elements.bundle.js');
+/** The MSAL token provider as a classic script, which the bundle loads for elements with `msal-*` attributes. */
+export const MSAL_SCRIPT_PATH = join(ROOT, 'dist', 'graph-mail-elements.msal.js');
 
 /** The newest modification time of any file below the given folders. */
 function newest(dirs: string[]): number {
@@ -52,6 +55,10 @@ export async function buildDemoAssets(outDir: string, log: (line: string) => voi
   if (mtime(BUNDLE_PATH) < sources) {
     log('building dist/graph-mail-elements.bundle.js …');
     await viteBuild({ configFile: join(ROOT, 'vite.config.ts'), mode: 'bundle', logLevel: 'warn' });
+  }
+  if (mtime(MSAL_SCRIPT_PATH) < newest([join(ROOT, 'src/msal')])) {
+    log('building dist/graph-mail-elements.msal.js …');
+    await viteBuild({ configFile: join(ROOT, 'vite.config.ts'), mode: 'msal', logLevel: 'warn' });
   }
   const portalDir = join(outDir, 'portal');
   const pages = join(ROOT, 'src/demo/pages');

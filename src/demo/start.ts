@@ -8,7 +8,8 @@
  * - on PORT+3, another origin: a page that signs the admin in to the sandbox's identity platform with
  *   msal-browser (over HTTPS) and uses the API with the Entra access token, CORS allowed for that origin
  *   only. The server checks those tokens against the sandbox tenant (the admin API's app registration);
- *   requests without one keep the same-origin pages' loopback admission.
+ *   requests without one keep the same-origin pages' loopback admission. Beside it, `/legacy.html`:
+ *   the legacy page's shape with the one-tag bundle and `msal-*` attributes, no script of its own.
  *
  * It prints the URLs, the sandbox's users and the values to paste into the form. This is the only
  * module that knows both the server and the sandbox (STYLE.md rule 1).
@@ -56,6 +57,8 @@ const dataDir = resolve(env.GRAPH_MAIL_DATA_DIR || '.data');
 const children: ChildProcess[] = [];
 
 const say = (line: string) => console.log(line);
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -155,11 +158,19 @@ function sendFile(c: Context, file: string | null, headers: Record<string, strin
  * pages does not break the popup, and neither page here needs a COOP header of its own. No referrer
  * leaves either page (the bridge's address carries the code until it clears it).
  */
-async function startCrossOriginPage(portalDir: string, crossPort: number, info: () => object): Promise<() => Promise<void>> {
+async function startCrossOriginPage(portalDir: string, crossPort: number, info: () => object, legacyPage: () => string): Promise<() => Promise<void>> {
   const page = new Hono();
   const headers = { 'referrer-policy': 'no-referrer' };
   page.get('/', (c) => sendFile(c, join(portalDir, 'cross-origin.html'), headers));
   page.get('/redirect.html', (c) => sendFile(c, join(portalDir, 'redirect.html'), headers));
+  // The legacy page is its own redirect URI: the popup's answer arrives in its address, hence no referrer.
+  page.get('/legacy.html', () =>
+    new Response(legacyPage(), {
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "frame-ancestors 'self'", ...headers },
+    }),
+  );
+  // The host's own copy of the bundle and, beside it, the msal script the bundle loads on demand.
+  page.get('/dist/*', (c) => sendFile(c, fileBelow(resolve(BUNDLE_PATH, '..'), c.req.path.slice('/dist/'.length))));
   page.get('/assets/*', (c) => sendFile(c, fileBelow(portalDir, c.req.path)));
   page.get('/favicon.ico', () => new Response(null, { status: 204 }));
   page.get('/demo/cross-origin.json', (c) => c.json(info(), 200, { 'cache-control': 'no-store' }));
@@ -263,11 +274,25 @@ try {
   });
   closeServer = () => running.close();
   if (cross) {
-    closeCrossOriginPage = await startCrossOriginPage(portalDir, crossPort, () => ({
-      apiUrl: running.apiUrl,
-      msal: cross.msal,
-      sandbox: { tenantId: app.tenantId, clientId: app.clientId, users, admins: cross.admins },
-    }));
+    const legacyCrossTemplate = readFileSync(join(ROOT, 'src/demo/pages/legacy-cross-origin.html'), 'utf8');
+    const values: Record<string, string> = {
+      API_BASE: running.apiUrl,
+      MSAL_CLIENT_ID: cross.msal.clientId,
+      MSAL_AUTHORITY: cross.msal.authority,
+      MSAL_SCOPE: cross.msal.scopes.join(' '),
+      ADMINS: cross.admins.join(', '),
+    };
+    const legacyCross = legacyCrossTemplate.replace(/\{\{(\w+)\}\}/g, (_, name: string) => escapeHtml(values[name] ?? ''));
+    closeCrossOriginPage = await startCrossOriginPage(
+      portalDir,
+      crossPort,
+      () => ({
+        apiUrl: running.apiUrl,
+        msal: cross.msal,
+        sandbox: { tenantId: app.tenantId, clientId: app.clientId, users, admins: cross.admins },
+      }),
+      () => legacyCross,
+    );
   }
 
   say('');
@@ -276,6 +301,7 @@ try {
   say(`  legacy page       ${running.url}/legacy.html`);
   if (cross) {
     say(`  cross-origin page ${crossOrigins[0]}/  (signs in with msal-browser; Mail.Admin: ${cross.admins.join(', ')})`);
+    say(`  … legacy shape    ${crossOrigins[0]}/legacy.html  (the one-tag bundle with msal-* attributes)`);
     // MSAL signs in over HTTPS only: the browser must trust the sandbox's own CA.
     if (!env.SANDBOX_URL) say(`                    its sign-in needs your browser to trust ${join(dataDir, 'sandbox', 'ca.pem')}`);
   }

@@ -34,13 +34,27 @@ export interface MsalTokenProviderOptions {
 }
 
 export interface MsalTokenProvider {
-  /** The access token for the API, silently when MSAL can, with a popup when it must. */
+  /**
+   * The access token for the API, silently when MSAL can, with a popup when it must. Without a click
+   * to open the popup in, it rejects with SignInRequiredError; calls at the same moment share one answer.
+   */
   getAccessToken(): Promise<string | null>;
   /** Signs in interactively: call it from a click handler, where the browser allows a popup. */
   signIn(): Promise<AccountInfo | null>;
   signOut(): Promise<void>;
   /** The signed-in account, once MSAL knows one. */
   account(): Promise<AccountInfo | null>;
+}
+
+/**
+ * Nobody is signed in and the browser would block the sign-in popup, because no click started this
+ * request. Ask again from a click (a Retry button, or `signIn()` in a click handler).
+ */
+export class SignInRequiredError extends Error {
+  override name = 'SignInRequiredError';
+  constructor() {
+    super('Sign-in required: the browser opens the sign-in window only in answer to a click. Press Retry (or call signIn() from a click handler) to sign in.');
+  }
 }
 
 export function msalTokenProvider(options: MsalTokenProviderOptions): MsalTokenProvider {
@@ -72,7 +86,7 @@ export function msalTokenProvider(options: MsalTokenProviderOptions): MsalTokenP
     return result.account;
   };
 
-  const getAccessToken = async (): Promise<string | null> => {
+  const acquire = async (): Promise<string | null> => {
     const pca = await load();
     const current = await account();
     if (current) {
@@ -83,10 +97,17 @@ export function msalTokenProvider(options: MsalTokenProviderOptions): MsalTokenP
         if (!(error instanceof InteractionRequiredAuthError)) throw error;
       }
     }
+    // A browser blocks a window opened without a click: say so instead of letting it block the popup.
+    const activation = (globalThis.navigator as { userActivation?: { isActive: boolean } } | undefined)?.userActivation;
+    if (activation && !activation.isActive) throw new SignInRequiredError();
     const result = await pca.acquireTokenPopup({ scopes: options.scopes, loginHint: options.loginHint, redirectUri: options.redirectUri });
     pca.setActiveAccount(result.account);
     return result.accessToken;
   };
+
+  // Elements load in parallel: callers at the same moment share one acquisition (and one popup).
+  let pending: Promise<string | null> | null = null;
+  const getAccessToken = (): Promise<string | null> => (pending ??= acquire().finally(() => (pending = null)));
 
   const signOut = async (): Promise<void> => {
     const pca = await load();

@@ -40,6 +40,7 @@ export interface HttpAdapterOptions {
   /**
    * An access token for the server's own API (an Entra ID token from msal-browser, for a server on another
    * origin). When it returns a token, requests carry `Authorization: Bearer` and no anti-forgery header.
+   * A rejection fails the request with UnauthorizedError, or with the typed error it already is.
    */
   getAccessToken?: () => Promise<string | null>;
   /** The origin the connect callback page posts from. Default: the origin of `baseUrl`. */
@@ -100,7 +101,8 @@ function* ancestry(el: Element): Generator<Element> {
   }
 }
 
-const nearestAttribute = (el: Element, name: string): string | null => {
+/** An attribute of the element or of its nearest ancestor that has it, across shadow roots. */
+export const nearestAttribute = (el: Element, name: string): string | null => {
   for (const node of ancestry(el)) if (node.hasAttribute(name)) return node.getAttribute(name);
   return null;
 };
@@ -231,7 +233,8 @@ export class HttpAdapter implements EmailBackendAdapter {
    * Live log changes from `GET /log/stream` (server-sent events named `log`, each a `LogEntry`). Uses
    * `EventSource` where it exists and cookies authenticate; otherwise reads the stream with fetch, so that
    * a bearer token is sent (and it works in Node). Reconnects after a dropped connection, waiting the
-   * server's `retry:` interval; gives up on a 4xx answer.
+   * server's `retry:` interval; gives up on a 4xx answer, except a 401 when a token provider may still
+   * get a token (the admin signs in later).
    */
   subscribeLog(listener: (change: LogChange) => void, signal?: AbortSignal): () => void {
     const deliver = (data: string) => {
@@ -280,8 +283,9 @@ export class HttpAdapter implements EmailBackendAdapter {
         }
       } catch (error) {
         if (signal.aborted) return;
-        // A refusal (4xx) will not change by itself: stop, as EventSource does on a non-200 answer.
-        if (error instanceof BackendError && error.status >= 400 && error.status < 500 && error.status !== 429) return;
+        // A refusal (4xx) will not change by itself: stop, as EventSource does on a non-200 answer. A 401
+        // with a token provider can: the next attempt asks it again (after a sign-in, for a renewed token).
+        if (error instanceof BackendError && error.status >= 400 && error.status < 500 && error.status !== 429 && !(error.status === 401 && this.options.getAccessToken)) return;
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, retryMs);
@@ -322,6 +326,8 @@ export class HttpAdapter implements EmailBackendAdapter {
         token = await this.options.getAccessToken();
       } catch (error) {
         if (signal?.aborted || isAbort(error)) throw new AbortedError();
+        // A provider that says why in a typed error (an unreachable sign-in script) is passed on as it is.
+        if (error instanceof BackendError) throw error;
         throw new UnauthorizedError(`No access token for the mail API: ${error instanceof Error ? error.message : String(error)}`, 401);
       }
       if (signal?.aborted) throw new AbortedError();

@@ -1,5 +1,6 @@
 // Checks on what `npm run build` produced: the one-tag bundle fits the budget a legacy page can afford,
-// runs as a classic script, and neither it nor the main ESM entry carries msal-browser.
+// runs as a classic script, and neither it nor the main ESM entry carries msal-browser; the MSAL token
+// provider's own classic script does, whole, for the bundle to load when attributes ask for it.
 // `npm test` builds first and sets GRAPH_MAIL_REQUIRE_DIST, so there a missing dist/ is a failure.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dist = join(root, 'dist');
 const bundlePath = join(dist, 'graph-mail-elements.bundle.js');
+const msalScriptPath = join(dist, 'graph-mail-elements.msal.js');
 /** The design's budget for the one-tag bundle (DESIGN.md): all four elements with Lit. */
 const BUDGET_BYTES = 40 * 1024;
 /**
@@ -105,6 +107,18 @@ describe('build output', { skip }, () => {
 
   it('keeps msal-browser out of the bundle', () => {
     assert.deepEqual(markersIn(readFileSync(bundlePath, 'utf8')), [], 'msal-browser code found in graph-mail-elements.bundle.js');
+  });
+
+  it('builds the MSAL token provider as a classic script with msal-browser inlined, defining GraphMailMsal', () => {
+    assert.ok(existsSync(msalScriptPath), 'dist/graph-mail-elements.msal.js is missing: run npm run build (vite build --mode msal)');
+    const code = readFileSync(msalScriptPath, 'utf8');
+    assert.doesNotThrow(() => new Script(code, { filename: 'graph-mail-elements.msal.js' }), 'it must compile as a classic script');
+    assert.doesNotMatch(code, /\bimport\s*\(/, 'a dynamic import() would fetch a chunk that a legacy page does not have');
+    assert.deepEqual(markersIn(code), MSAL_MARKERS, 'msal-browser is inlined whole');
+    assert.match(code, /^var GraphMailMsal=/, 'it defines the GraphMailMsal global that the bundle reads');
+    assert.ok(existsSync(`${msalScriptPath}.map`), 'it ships its source map');
+    // The bundle knows the script by this name, to load it from beside itself.
+    assert.match(readFileSync(bundlePath, 'utf8'), /graph-mail-elements\.msal\.js/);
   });
 
   it('builds each locale entry with all its tables, loadable without an import map', () => {

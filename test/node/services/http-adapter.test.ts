@@ -413,6 +413,40 @@ describe('HttpAdapter log CSV and live feed', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(requests.length, 1);
   });
+
+  it('subscribeLog keeps asking a token provider that has no token yet, and connects once it has one', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: log\ndata: {"id":"one","status":"sent"}\n\n`);
+    };
+    let signedIn = false;
+    let asked = 0;
+    const getAccessToken = async () => {
+      asked += 1;
+      if (!signedIn) throw new Error('Sign-in required');
+      return 'tok';
+    };
+    const arrived = new Promise<LogChange>((resolve) => {
+      const stop = adapterWith({ getAccessToken }).subscribeLog((change) => {
+        stop();
+        resolve(change);
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(asked, 1);
+    assert.equal(requests.length, 0, 'nothing is sent without a token');
+    signedIn = true;
+    assert.equal((await arrived).entry.id, 'one');
+    assert.equal(asked, 2);
+    assert.equal(requests[0].headers.authorization, 'Bearer tok');
+  });
+
+  it('subscribeLog with a token provider still gives up on a 403', async () => {
+    handler = (_req, res) => problem(res, 403, {});
+    adapterWith({ getAccessToken: async () => 'tok' }).subscribeLog(() => assert.fail('no change expected'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(requests.length, 1);
+  });
 });
 
 describe('HttpAdapter passes the shared contract checks (through a MemoryAdapter served over HTTP)', () => {
