@@ -359,6 +359,7 @@ export class Outbox {
         .get(this.owner, lease, now, ...params) as OutboxRow | undefined;
     const due = "SELECT seq FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 1";
     const budget = this.budget;
+    let dayBudgetSpentUntil = 0;
     const row = budget
       ? this.db
           .transaction((): OutboxRow | undefined => {
@@ -366,8 +367,9 @@ export class Outbox {
             const candidate = expired ?? (this.db.prepare(due.replace('SELECT seq', 'SELECT seq, message_json')).get(now) as Pick<OutboxRow, 'seq' | 'message_json'> | undefined);
             if (!candidate) return undefined;
             const recipients = recipientCount(candidate.message_json);
-            const at = budget.availableAt(mailbox, recipients, now);
+            const { at, day } = budget.wait(mailbox, recipients, now);
             if (at > now) {
+              if (day) dayBudgetSpentUntil = at;
               if (expired) {
                 this.db.prepare("UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ? WHERE seq = ?").run(at, expired.seq);
               }
@@ -381,9 +383,24 @@ export class Outbox {
           })
           .immediate()
       : (take("SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT 1", now) ?? take(due, now));
+    if (dayBudgetSpentUntil) this.warnDayBudgetSpent(mailbox, dayBudgetSpentUntil);
     if (!row) return null;
     this.emitRow(row.id);
     return row;
+  }
+
+  /** Once per stretch of a spent day budget: the log says why messages wait, and until when. */
+  private warnDayBudgetSpent(mailbox: string, until: number): void {
+    const key = `budget.dayWarned.${mailbox}`;
+    const warned = this.db.prepare('SELECT value FROM mail_meta WHERE key = ?').get(key) as { value: string } | undefined;
+    if (warned && Number(warned.value) > this.now()) return;
+    this.db.prepare('INSERT INTO mail_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, String(until));
+    const { recipientsPerDay } = this.budget!.budget;
+    this.warn(
+      'SEND_BUDGET_SPENT',
+      `The mailbox ${mailbox || 'of the connected account'} has used its budget of ${recipientsPerDay} recipients for the last 24 hours (Exchange Online's limit): the queued messages wait until ${new Date(until).toISOString()}, then go out.`,
+      'Nothing is lost. To send more, spread the mail over several mailboxes, or ask whether fewer recipients would do.',
+    );
   }
 
   /** Gives a claim's budget back when its attempt did not ask Graph to send. */

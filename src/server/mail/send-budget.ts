@@ -68,8 +68,14 @@ export class SendBudgetLedger {
    * day's budget waits for an empty day and then goes alone (Exchange decides about it).
    */
   availableAt(mailbox: string, recipients: number, now: number): number {
+    return this.wait(mailbox, recipients, now).at;
+  }
+
+  /** `availableAt`, and whether the day's recipients (not only the minute's pace) hold the message back. */
+  wait(mailbox: string, recipients: number, now: number): { at: number; day: boolean } {
     const { messagesPerMinute, recipientsPerDay } = this.budget;
     let at = now;
+    let day = false;
     const minute = this.db
       .prepare('SELECT at FROM mail_send_budget WHERE mailbox = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?')
       .get(mailbox, now - MINUTE, messagesPerMinute - 1) as { at: number } | undefined;
@@ -86,12 +92,13 @@ export class SendBudgetLedger {
       for (const row of rows) {
         remaining -= row.recipients;
         if (remaining <= allowed) {
+          day = row.at + DAY > at;
           at = Math.max(at, row.at + DAY);
           break;
         }
       }
     }
-    return at;
+    return { at, day };
   }
 
   /** Recipients reserved from `mailbox` in the 24 hours before `now`. */

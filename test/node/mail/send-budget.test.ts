@@ -158,6 +158,10 @@ describe('the send budget (sandbox)', { timeout: 120_000 }, () => {
       // It fits once the first message's two recipients are a day old.
       const firstAt = (store.db.prepare("SELECT min(at) AS at FROM mail_send_budget").get() as { at: number }).at;
       assert.equal(runtime.outbox.row(third)!.next_attempt_at, firstAt + DAY);
+      // The log says why it waits, once however often the workers look.
+      const spent = runtime.outbox.log.warnings().filter((warning) => warning.code === 'SEND_BUDGET_SPENT');
+      assert.equal(spent.length, 1, JSON.stringify(spent));
+      assert.match(spent[0]!.message, new RegExp(`until ${new Date(firstAt + DAY).toISOString()}`));
 
       clock.advance(DAY - 3_600_000);
       runtime.outbox.wake();
