@@ -142,6 +142,21 @@ describe('sandbox Graph', { timeout: 120_000 }, () => {
   });
 
   describe('permissions', () => {
+    it('checks the sender before the recipients: a delegate without Send As gets ErrorSendAsDenied, one with it only the missing recipients', async () => {
+      const user = await delegatedToken(sandbox, adele.upn, 'offline_access Mail.Send');
+      const users = sandbox.seed.users as Array<{ mail: string; kind: string; sendAs?: string[] }>;
+      const granted = users[0]!.sendAs![0]!;
+      const refused = users.find((entry) => entry.kind === 'shared' && !users.some((other) => other.sendAs?.includes(entry.mail)))!.mail;
+      const noRecipients = (from: string) => ({ message: { subject: 'Send As check', from: { emailAddress: { address: from } }, toRecipients: [] }, saveToSentItems: false });
+      const allowed = await call(v1('/me/sendMail'), jsonInit('POST', user.access_token, noRecipients(granted)));
+      assert.equal(allowed.status, 400);
+      assert.equal(graphCode(allowed), 'ErrorInvalidRecipients');
+      const denied = await call(v1('/me/sendMail'), jsonInit('POST', user.access_token, noRecipients(refused)));
+      assert.equal(denied.status, 403);
+      assert.equal(graphCode(denied), 'ErrorSendAsDenied');
+      assert.deepEqual([...(await sandbox.control.mailbox(granted)), ...(await sandbox.control.mailbox(refused))], [], 'nothing delivered');
+    });
+
     it('checks delegated scopes: Mail.Send alone sends, but reads no profile and makes no draft', async () => {
       const user = await delegatedToken(sandbox, adele.upn, 'offline_access Mail.Send');
       assert.equal(claimsOf(user.access_token).scp, 'Mail.Send');

@@ -219,6 +219,12 @@ describe('sandbox identity platform', { timeout: 60_000 }, () => {
       assert.ok(answer.json.error_uri);
     });
 
+    it('accepts either of an app\'s two secrets, as during a rotation', async () => {
+      const secrets = sandbox.seed.apps[0].secrets;
+      assert.equal(secrets.length, 2);
+      for (const secret of secrets) assert.equal((await credentials({ client_secret: secret.value })).status, 200);
+    });
+
     it('refuses the secret ID pasted as the secret, an expired secret, an unknown app, an unknown tenant', async () => {
       assert.equal(aadCode(await credentials({ client_secret: ids(sandbox).secretId })), 7000215);
       const expired = sandbox.seed.apps[1];
