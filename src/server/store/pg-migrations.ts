@@ -43,7 +43,8 @@ export const PG_CORE_MIGRATIONS: PgMigration[] = [
         scope TEXT NOT NULL DEFAULT '',
         refresh_sealed TEXT CHECK (refresh_sealed IS NULL OR refresh_sealed LIKE 'gm1.%'),
         token_version INTEGER NOT NULL DEFAULT 0,
-        updated_at BIGINT NOT NULL
+        updated_at BIGINT NOT NULL,
+        send_as_json JSONB
       );
 
       CREATE TABLE gm_audit (

@@ -14,6 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { SendAsCheck } from '../../services/contract.js';
+import { applyTokenUpdate } from './connection-update.js';
 import { PG_CORE_MIGRATIONS, migratePg, type PgMigration } from './pg-migrations.js';
 import {
   SECRET_FIELDS,
@@ -51,6 +53,7 @@ interface ConnectionRow {
   refresh_sealed: string | null;
   token_version: number;
   updated_at: string;
+  send_as_json: SendAsCheck | null;
 }
 
 interface AuditRow {
@@ -80,6 +83,7 @@ const toConnection = (row: ConnectionRow): ConnectionRecord => ({
   refreshToken: row.refresh_sealed,
   tokenVersion: row.token_version,
   updatedAt: Number(row.updated_at),
+  ...(row.send_as_json ? { sendAs: row.send_as_json } : {}),
 });
 
 const toAudit = (row: AuditRow): AuditEntry => ({
@@ -242,7 +246,7 @@ export class PgStore implements GraphMailStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)
          ON CONFLICT (config_id) DO UPDATE SET state = excluded.state, account = excluded.account, connected_at = excluded.connected_at,
            reason = excluded.reason, granted_json = excluded.granted_json, scope = excluded.scope, refresh_sealed = excluded.refresh_sealed,
-           token_version = gm_connection.token_version + 1, updated_at = excluded.updated_at
+           token_version = gm_connection.token_version + 1, updated_at = excluded.updated_at, send_as_json = NULL
          RETURNING *`,
         [
           configId,
@@ -265,20 +269,23 @@ export class PgStore implements GraphMailStore {
     return this.tx(async (client) => {
       const current = await this.connectionRow(client, configId, true);
       if (!current || current.tokenVersion !== update.expectVersion) return null;
-      const next: ConnectionRecord = {
-        ...current,
-        ...(update.refreshToken !== undefined ? { refreshToken: update.refreshToken } : {}),
-        ...(update.scope !== undefined ? { scope: update.scope } : {}),
-        ...(update.grantedPermissions !== undefined ? { grantedPermissions: update.grantedPermissions } : {}),
-        ...(update.state !== undefined ? { state: update.state } : {}),
-        ...(update.account !== undefined ? { account: update.account } : {}),
-        ...(update.connectedAt !== undefined ? { connectedAt: update.connectedAt } : {}),
-      };
-      const reason = update.reason === undefined ? (current.reason ?? null) : update.reason;
+      const next = applyTokenUpdate(current, update);
       const { rows } = await client.query<ConnectionRow>(
         `UPDATE gm_connection SET state = $1, account = $2, connected_at = $3, reason = $4, granted_json = $5, scope = $6, refresh_sealed = $7,
-           token_version = token_version + 1, updated_at = $8 WHERE config_id = $9 AND token_version = $10 RETURNING *`,
-        [next.state, next.account, next.connectedAt, reason, JSON.stringify(next.grantedPermissions), next.scope, next.refreshToken, Date.now(), configId, update.expectVersion],
+           send_as_json = $8, token_version = token_version + 1, updated_at = $9 WHERE config_id = $10 AND token_version = $11 RETURNING *`,
+        [
+          next.state,
+          next.account,
+          next.connectedAt,
+          next.reason ?? null,
+          JSON.stringify(next.grantedPermissions),
+          next.scope,
+          next.refreshToken,
+          next.sendAs ? JSON.stringify(next.sendAs) : null,
+          Date.now(),
+          configId,
+          update.expectVersion,
+        ],
       );
       return rows[0] ? toConnection(rows[0]) : null;
     });

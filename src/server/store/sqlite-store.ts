@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db.js';
+import { applyTokenUpdate } from './connection-update.js';
 import type { SendAsCheck } from '../../services/contract.js';
 import {
   SECRET_FIELDS,
@@ -201,24 +202,14 @@ export class SqliteStore implements GraphMailStore {
     return this.tx(() => {
       const current = this.connectionRow(configId);
       if (!current || current.tokenVersion !== update.expectVersion) return null;
-      const next: ConnectionRecord = {
-        ...current,
-        ...(update.refreshToken !== undefined ? { refreshToken: update.refreshToken } : {}),
-        ...(update.scope !== undefined ? { scope: update.scope } : {}),
-        ...(update.grantedPermissions !== undefined ? { grantedPermissions: update.grantedPermissions } : {}),
-        ...(update.state !== undefined ? { state: update.state } : {}),
-        ...(update.account !== undefined ? { account: update.account } : {}),
-        ...(update.connectedAt !== undefined ? { connectedAt: update.connectedAt } : {}),
-      };
-      const reason = update.reason === undefined ? (current.reason ?? null) : update.reason;
-      const sendAs = update.sendAs === undefined ? (current.sendAs ?? null) : update.sendAs;
+      const next = applyTokenUpdate(current, update);
       const now = Date.now();
       this.db
         .prepare(
           `UPDATE gm_connection SET state = ?, account = ?, connected_at = ?, reason = ?, granted_json = ?, scope = ?, refresh_sealed = ?, send_as_json = ?,
              token_version = token_version + 1, updated_at = ? WHERE config_id = ? AND token_version = ?`,
         )
-        .run(next.state, next.account, next.connectedAt, reason, JSON.stringify(next.grantedPermissions), next.scope, next.refreshToken, sendAs ? JSON.stringify(sendAs) : null, now, configId, update.expectVersion);
+        .run(next.state, next.account, next.connectedAt, next.reason ?? null, JSON.stringify(next.grantedPermissions), next.scope, next.refreshToken, next.sendAs ? JSON.stringify(next.sendAs) : null, now, configId, update.expectVersion);
       return this.connectionRow(configId);
     });
   }

@@ -157,9 +157,16 @@ for (const engine of engines) {
       assert.equal(moved?.reason, 'AADSTS700082');
       assert.equal(moved?.refreshToken, null);
       assert.equal(moved?.account, 'adele@contoso.com', 'fields not in the update stay');
+      const checked = await store.updateConnection('c1', { expectVersion: 3, sendAs: { mailbox: 'payroll@contoso.com', ok: false, checkedAt: '2026-11-25T10:00:00.000Z' } });
+      assert.equal(checked?.sendAs?.mailbox, 'payroll@contoso.com');
+      assert.equal(checked?.reason, 'AADSTS700082', 'the reason stays when the update leaves it out');
+      const cleared = await store.updateConnection('c1', { expectVersion: 4, reason: null });
+      assert.equal(cleared?.reason, undefined);
+      assert.equal(cleared?.sendAs?.mailbox, 'payroll@contoso.com', 'the Send As answer stays');
       const again = await store.setConnection('c1', { state: 'connected', account: 'alex@contoso.com', connectedAt: 'later', grantedPermissions: [], scope: '', refreshToken: null });
-      assert.equal(again.tokenVersion, 4);
+      assert.equal(again.tokenVersion, 6);
       assert.equal(again.reason, undefined);
+      assert.equal(again.sendAs, undefined, 'a new sign-in forgets the last Send As answer');
     });
 
     it('keeps configurations apart: one configuration\'s writes never touch another\'s', { skip: skip ?? false }, async () => {
