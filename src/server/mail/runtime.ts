@@ -141,13 +141,21 @@ export class MailRuntime {
     this.outbox.start();
     this.keepAlive.start();
     this.secretReminders.start();
-    if (this.options.retentionDays > 0) {
-      const purge = () =>
+    // Old log rows when a retention is set; the send budget's day-old reservations always.
+    const purge = () => {
+      if (this.options.retentionDays > 0) {
         void this.outbox.purge(this.options.retentionDays).catch((error) => this.logger.warn('mail: purge failed', { error: String(error) }));
-      purge();
-      this.purgeTimer = setInterval(purge, this.options.purgeEveryMs);
-      this.purgeTimer.unref?.();
-    }
+      } else {
+        try {
+          this.outbox.budget?.prune(this.outbox.now());
+        } catch (error) {
+          this.logger.warn('mail: pruning the send budget failed', { error: String(error) });
+        }
+      }
+    };
+    purge();
+    this.purgeTimer = setInterval(purge, this.options.purgeEveryMs);
+    this.purgeTimer.unref?.();
   }
 
   async stop(graceMs?: number): Promise<void> {
