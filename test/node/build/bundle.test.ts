@@ -17,12 +17,15 @@ const msalScriptPath = join(dist, 'graph-mail-elements.msal.js');
 /** The design's budget for the one-tag bundle (DESIGN.md): all four elements with Lit. */
 const BUDGET_BYTES = 40 * 1024;
 /**
- * The bundle is over that budget today (48.9 kB: the form alone, with Lit, is 39 kB). Until it is
+ * The bundle is over that budget today (51.3 kB: the form alone, with Lit, is 41 kB). Until it is
  * slimmed, this ceiling stops it from growing further: raise it only with a reason, lower it with
  * every saving, and remove it once the bundle fits BUDGET_BYTES. Raised from 48 kB for the log's
- * per-day chart and its bidi and exact-time handling (+0.6 kB).
+ * per-day chart and its bidi and exact-time handling (+0.6 kB); from 49 kB for the administrator's
+ * assistant in the form and the log (the tenant's cloud, the support bundle, the app restriction,
+ * the second secret, expiry reminders, the Send As answer, the send budget: +2.1 kB) and the msal
+ * loader a legacy page on another origin turns on by attributes (+0.3 kB).
  */
-const CEILING_BYTES = 49 * 1024;
+const CEILING_BYTES = 52 * 1024;
 
 /**
  * Strings that survive minification of msal-browser (its SKU, error class names, package name,
