@@ -12,7 +12,8 @@
  */
 export { mountConnectRoutes, CONNECT_PUBLIC_PATHS } from './routes.js';
 export { CONNECT_MIGRATIONS } from './migrations.js';
-export { ConnectStateStore } from './state-store.js';
+export { SqliteConnectStates, type ConnectStates, type ConnectStateRow } from './state-store.js';
+export { PgConnectStates, PG_CONNECT_MIGRATIONS } from './pg-state-store.js';
 export { delegatedPermissions, grantedPermissions, pkcePair, scopeParameter } from './flow.js';
 export { silentConnectLogger } from './types.js';
 export type {

@@ -37,4 +37,15 @@ export const CONNECT_MIGRATIONS: ConnectMigration[] = [
       `);
     },
   },
+  {
+    // Each sign-in belongs to one configuration (many customers on one server); rows from before were
+    // all the single configuration's.
+    id: 'connect-0002-config-id',
+    up(db) {
+      db.exec(`
+        ALTER TABLE connect_states ADD COLUMN config_id TEXT NOT NULL DEFAULT 'default';
+        CREATE INDEX connect_states_config ON connect_states (config_id, status);
+      `);
+    },
+  },
 ];

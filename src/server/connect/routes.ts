@@ -27,7 +27,7 @@ import {
   scopeParameter,
   upstreamError,
 } from './flow.js';
-import { ConnectStateStore, REDEEM_GRACE_MS, bindingHash, sameHash, stateId, type BindingKind, type ConnectStateRow } from './state-store.js';
+import { REDEEM_GRACE_MS, SqliteConnectStates, bindingHash, sameHash, stateId, type BindingKind, type ConnectStateRow } from './state-store.js';
 import { silentConnectLogger, type ConnectDeps, type ConnectStatusView } from './types.js';
 
 /** Routes the core's admin authorisation must leave to this module (the identity platform's redirect). */
@@ -45,11 +45,12 @@ const errorText = (error: UpstreamError) => `${error.message} ${error.hint} (${e
 
 /**
  * Registers `POST /connect`, `GET /connect/callback`, `GET /connect/status` and `POST /disconnect` on the
- * mail API's router (paths relative to its base path). Needs `CONNECT_MIGRATIONS` applied to `deps.db`,
+ * mail API's router (paths relative to its base path). Needs `deps.states`, or `CONNECT_MIGRATIONS` applied to `deps.db`,
  * and the core's admin authorisation to leave `CONNECT_PUBLIC_PATHS` alone.
  */
 export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: ConnectDeps): void {
-  const store = new ConnectStateStore(deps.db, deps.sealer);
+  const store = deps.states ?? new SqliteConnectStates(deps.db!, deps.sealer);
+  const configId = deps.configId ?? 'default';
   const logger = deps.logger ?? silentConnectLogger;
   const now = deps.now ?? Date.now;
   const ttl = Math.min(Math.max(deps.stateTtlMs ?? MAX_TTL_MS, 1000), MAX_TTL_MS);
@@ -147,8 +148,8 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
       binding = existing && BINDING_PATTERN.test(existing) ? existing : randomToken(32);
     }
     const at = now();
-    store.purge(at);
-    if (store.countPending(kind, binding, at) >= MAX_PENDING) {
+    await store.purge(at);
+    if ((await store.countPending(kind, binding, at)) >= MAX_PENDING) {
       return problem(429, 'Too many sign-ins in progress', 'Finish or cancel the sign-ins already started, or wait 10 minutes.');
     }
 
@@ -160,7 +161,7 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
     const { verifier, challenge } = pkcePair();
     const scope = scopeParameter(config);
     const expiresAt = at + ttl;
-    store.create({
+    await store.create(configId, {
       state,
       bindingKind: kind,
       binding,
@@ -224,7 +225,7 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
     const query = c.req.query();
     const state = query.state ?? '';
     if (!STATE_PATTERN.test(state)) return refused('The sign-in answer has no valid state.');
-    const row = store.get(state);
+    const row = await store.get(state);
     if (!row) return refused('The sign-in is unknown or too old.');
     if (!(await owns(c, row, 'callback'))) {
       logger.warn('connect: callback from another browser refused', { ref: stateRef(state) });
@@ -235,8 +236,8 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
       return refused('This sign-in was already completed; a sign-in answer is accepted once.');
     }
     const at = now();
-    const failPending = (error: UpstreamError) => {
-      if (!store.failPending(state, error, at)) return refused('This sign-in was already completed; a sign-in answer is accepted once.');
+    const failPending = async (error: UpstreamError) => {
+      if (!(await store.failPending(state, error, at))) return refused('This sign-in was already completed; a sign-in answer is accepted once.');
       logger.warn('connect: sign-in failed', { ref: stateRef(state), code: error.code });
       return finish(row, state, { ok: false, error });
     };
@@ -257,11 +258,11 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
         hint: 'Reset the Authorize endpoint to the default of the chosen Domain and connect again.',
       });
     }
-    const claimed = store.claim(state, at);
+    const claimed = await store.claim(state, at);
     if (!claimed) return refused('This sign-in was already completed; a sign-in answer is accepted once.');
 
-    const fail = (error: UpstreamError) => {
-      store.finishFailed(state, error, now());
+    const fail = async (error: UpstreamError) => {
+      await store.finishFailed(state, error, now());
       logger.warn('connect: sign-in failed', { ref: stateRef(state), code: error.code });
       return finish(row, state, { ok: false, error });
     };
@@ -291,14 +292,14 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
         now,
       });
       // A disconnect while the code was being redeemed wins: its admin meant to end the connection.
-      if (store.get(state)?.status !== 'redeeming') return fail(FAILURES.cancelled());
+      if ((await store.get(state))?.status !== 'redeeming') return fail(FAILURES.cancelled());
       try {
         await deps.saveDelegatedGrant(grant);
       } catch (error) {
         logger.error('connect: saving the grant failed', { ref: stateRef(state), error: error instanceof Error ? error.name : 'Error' });
         return fail(FAILURES.saveFailed());
       }
-      store.finishConnected(state, grant.account, now());
+      await store.finishConnected(state, grant.account, now());
       logger.info('connect: connected', { ref: stateRef(state), account: grant.account, scopes: grant.scopes });
       return finish(row, state, { ok: true, account: grant.account });
     } catch (error) {
@@ -312,7 +313,7 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
     const state = c.req.query('state') ?? '';
     const notFound = () => problem(404, 'Not found', 'No sign-in with this state was started by you, or it is too old.');
     if (!STATE_PATTERN.test(state)) return notFound();
-    const row = store.get(state);
+    const row = await store.get(state);
     if (!row || !(await owns(c, row, 'status'))) return notFound();
     const at = now();
     let view: ConnectStatusView;
@@ -321,11 +322,11 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
       const failure = row.error ?? { code: 'unknown', message: 'The sign-in failed.', hint: 'Choose "Connect" again.' };
       view = { state: 'failed', error: errorText(failure), failure };
     } else if (row.status === 'pending' && row.expiresAt <= at) {
-      store.failPending(state, FAILURES.expired(), at);
+      await store.failPending(state, FAILURES.expired(), at);
       view = { state: 'failed', error: errorText(FAILURES.expired()), failure: FAILURES.expired() };
     } else if (row.status === 'redeeming' && row.expiresAt + REDEEM_GRACE_MS <= at) {
       const failure: UpstreamError = { code: 'interrupted', message: 'The sign-in was interrupted (the server restarted while finishing it).', hint: 'Choose "Connect" again.' };
-      store.finishFailed(state, failure, at);
+      await store.finishFailed(state, failure, at);
       view = { state: 'failed', error: errorText(failure), failure };
     } else view = { state: 'pending' };
     return c.json(view, 200, { 'cache-control': 'no-store' });
@@ -333,7 +334,7 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
 
   router.post('/disconnect', async (c) => {
     // Unfinished sign-ins end first, so that none lands after the tokens are gone and connects again.
-    store.cancelAll(FAILURES.cancelled(), now());
+    await store.cancelAll(configId, FAILURES.cancelled(), now());
     await deps.disconnect();
     logger.info('connect: disconnected');
     return c.json(await deps.getConfigView(), 200, { 'cache-control': 'no-store' });

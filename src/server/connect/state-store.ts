@@ -1,7 +1,11 @@
 /**
- * Pending sign-ins in SQLite (`connect_states`). A state is claimed exactly once by a conditional
- * update, so two callbacks racing with the same state cannot both redeem it. Finished rows stay for
- * `/connect/status` for an hour past their expiry, then are purged.
+ * Pending sign-ins (`connect_states`), in the database rather than in memory so that any instance can
+ * finish a sign-in another started. A state is claimed exactly once by a conditional update, so two
+ * callbacks racing with the same state cannot both redeem it. Finished rows stay for `/connect/status`
+ * for an hour past their expiry, then are purged. Every row belongs to one configuration.
+ *
+ * `ConnectStates` is the interface the routes use; `SqliteConnectStates` here and `PgConnectStates`
+ * (./pg-state-store.ts) are its engines, sharing the row mapping below.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CloudId, UpstreamError } from '../../services/contract.js';
@@ -32,6 +36,7 @@ export interface NewConnectState {
 
 export interface ConnectStateRow {
   id: string;
+  configId: string;
   bindingKind: BindingKind;
   bindingHash: string;
   mode: 'popup' | 'redirect';
@@ -51,8 +56,9 @@ export interface ConnectStateRow {
   finishedAt: number | null;
 }
 
-interface RawRow {
+export interface RawRow {
   id: string;
+  config_id: string;
   binding_kind: BindingKind;
   binding_hash: string;
   mode: 'popup' | 'redirect';
@@ -88,96 +94,131 @@ export function sameHash(a: string, b: string): boolean {
 }
 
 /** How long a finished or expired row stays readable for `/connect/status`. */
-const KEEP_MS = 60 * 60 * 1000;
+export const KEEP_MS = 60 * 60 * 1000;
 /** A claim whose redemption never finished (a crash) counts as failed this long after the expiry. */
 export const REDEEM_GRACE_MS = 5 * 60 * 1000;
 
-export class ConnectStateStore {
+/** The sealed verifier's associated data: bound to its row. */
+export const verifierContext = (id: string) => `connect_states:${id}:verifier`;
+
+/** A row as the routes see it (the verifier never leaves the store but through `claim`). */
+export function fromRaw(raw: RawRow): ConnectStateRow {
+  let error: UpstreamError | null = null;
+  if (raw.error_json) {
+    try {
+      error = JSON.parse(raw.error_json) as UpstreamError;
+    } catch {
+      error = null;
+    }
+  }
+  return {
+    id: raw.id,
+    configId: raw.config_id,
+    bindingKind: raw.binding_kind,
+    bindingHash: raw.binding_hash,
+    mode: raw.mode,
+    returnTo: raw.return_to,
+    openerOrigin: raw.opener_origin,
+    cloud: raw.cloud,
+    tenantId: raw.tenant_id,
+    clientId: raw.client_id,
+    tokenUrl: raw.token_url,
+    redirectUri: raw.redirect_uri,
+    scope: raw.scope,
+    status: raw.status,
+    account: raw.account,
+    error,
+    createdAt: Number(raw.created_at),
+    expiresAt: Number(raw.expires_at),
+    finishedAt: raw.finished_at === null ? null : Number(raw.finished_at),
+  };
+}
+
+/** Opens a claimed row's sealed verifier; corrupt or swapped ciphertext fails closed (null). */
+export function openVerifier(sealer: ConnectSealer | undefined, id: string, stored: string): string | null {
+  if (!sealer) return stored;
+  try {
+    return sealer.open(stored, verifierContext(id));
+  } catch {
+    return null;
+  }
+}
+
+/** The columns of a new row, in the order both engines insert them. */
+export function newRowValues(configId: string, input: NewConnectState, sealer?: ConnectSealer): unknown[] {
+  const id = stateId(input.state);
+  return [
+    id,
+    configId,
+    input.bindingKind,
+    bindingHash(input.bindingKind, input.binding),
+    input.mode,
+    input.returnTo ?? null,
+    input.openerOrigin ?? null,
+    input.cloud,
+    input.tenantId,
+    input.clientId,
+    input.tokenUrl,
+    input.redirectUri,
+    input.scope,
+    sealer ? sealer.seal(input.verifier, verifierContext(id)) : input.verifier,
+    input.createdAt,
+    input.expiresAt,
+  ];
+}
+export const NEW_ROW_COLUMNS =
+  'id, config_id, binding_kind, binding_hash, mode, return_to, opener_origin, cloud, tenant_id, client_id, token_url, redirect_uri, scope, verifier, created_at, expires_at';
+
+export interface ConnectStates {
+  create(configId: string, input: NewConnectState): Promise<ConnectStateRow>;
+  get(state: string): Promise<ConnectStateRow | null>;
+  /** Pending sign-ins of one binding that have not expired (to cap how many one browser may start). */
+  countPending(kind: BindingKind, binding: string, now: number): Promise<number>;
+  /**
+   * Claims a pending, unexpired state for redemption, once: returns the verifier (null when its sealed
+   * form does not open) and erases it from the row in the same transaction; or null when the state is
+   * unknown, used or expired.
+   */
+  claim(state: string, now: number): Promise<{ row: ConnectStateRow; verifier: string | null } | null>;
+  /** Ends a pending state without redeeming it (an error answer, an expiry): once, like `claim`. */
+  failPending(state: string, error: UpstreamError, now: number): Promise<boolean>;
+  finishConnected(state: string, account: string, now: number): Promise<void>;
+  finishFailed(state: string, error: UpstreamError, now: number): Promise<void>;
+  /**
+   * Ends every sign-in of one configuration still in progress, redemptions included (a disconnect must
+   * not be undone by a late callback: the callback checks its row again before it saves the grant).
+   */
+  cancelAll(configId: string, error: UpstreamError, now: number): Promise<number>;
+  /** Removes rows an hour past their expiry, and erases the verifiers of expired ones at once. */
+  purge(now: number): Promise<void>;
+}
+
+export class SqliteConnectStates implements ConnectStates {
   constructor(
     private readonly db: Db,
     private readonly sealer?: ConnectSealer,
   ) {}
 
-  private fromRaw(raw: RawRow): ConnectStateRow {
-    let error: UpstreamError | null = null;
-    if (raw.error_json) {
-      try {
-        error = JSON.parse(raw.error_json) as UpstreamError;
-      } catch {
-        error = null;
-      }
-    }
-    return {
-      id: raw.id,
-      bindingKind: raw.binding_kind,
-      bindingHash: raw.binding_hash,
-      mode: raw.mode,
-      returnTo: raw.return_to,
-      openerOrigin: raw.opener_origin,
-      cloud: raw.cloud,
-      tenantId: raw.tenant_id,
-      clientId: raw.client_id,
-      tokenUrl: raw.token_url,
-      redirectUri: raw.redirect_uri,
-      scope: raw.scope,
-      status: raw.status,
-      account: raw.account,
-      error,
-      createdAt: raw.created_at,
-      expiresAt: raw.expires_at,
-      finishedAt: raw.finished_at,
-    };
-  }
-
-  create(input: NewConnectState): ConnectStateRow {
-    const id = stateId(input.state);
-    const verifier = this.sealer ? this.sealer.seal(input.verifier, `connect_states:${id}:verifier`) : input.verifier;
+  async create(configId: string, input: NewConnectState): Promise<ConnectStateRow> {
     this.db
-      .prepare(
-        `INSERT INTO connect_states (id, binding_kind, binding_hash, mode, return_to, opener_origin, cloud, tenant_id, client_id,
-           token_url, redirect_uri, scope, verifier, status, created_at, expires_at)
-         VALUES (@id, @bindingKind, @bindingHash, @mode, @returnTo, @openerOrigin, @cloud, @tenantId, @clientId,
-           @tokenUrl, @redirectUri, @scope, @verifier, 'pending', @createdAt, @expiresAt)`,
-      )
-      .run({
-        id,
-        bindingKind: input.bindingKind,
-        bindingHash: bindingHash(input.bindingKind, input.binding),
-        mode: input.mode,
-        returnTo: input.returnTo ?? null,
-        openerOrigin: input.openerOrigin ?? null,
-        cloud: input.cloud,
-        tenantId: input.tenantId,
-        clientId: input.clientId,
-        tokenUrl: input.tokenUrl,
-        redirectUri: input.redirectUri,
-        scope: input.scope,
-        verifier,
-        createdAt: input.createdAt,
-        expiresAt: input.expiresAt,
-      });
-    return this.get(input.state)!;
+      .prepare(`INSERT INTO connect_states (${NEW_ROW_COLUMNS}, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`)
+      .run(...newRowValues(configId, input, this.sealer));
+    return (await this.get(input.state))!;
   }
 
-  get(state: string): ConnectStateRow | null {
+  async get(state: string): Promise<ConnectStateRow | null> {
     const raw = this.db.prepare('SELECT * FROM connect_states WHERE id = ?').get(stateId(state)) as RawRow | undefined;
-    return raw ? this.fromRaw(raw) : null;
+    return raw ? fromRaw(raw) : null;
   }
 
-  /** Pending sign-ins of one binding that have not expired (to cap how many one browser may start). */
-  countPending(kind: BindingKind, binding: string, now: number): number {
+  async countPending(kind: BindingKind, binding: string, now: number): Promise<number> {
     const row = this.db
       .prepare(`SELECT COUNT(*) AS n FROM connect_states WHERE binding_hash = ? AND status = 'pending' AND expires_at > ?`)
       .get(bindingHash(kind, binding), now) as { n: number };
     return row.n;
   }
 
-  /**
-   * Claims a pending, unexpired state for redemption, once: returns the verifier (null when its sealed
-   * form does not open) and erases it from the row in the same transaction; or null when the state is
-   * unknown, used or expired.
-   */
-  claim(state: string, now: number): { row: ConnectStateRow; verifier: string | null } | null {
+  async claim(state: string, now: number): Promise<{ row: ConnectStateRow; verifier: string | null } | null> {
     const id = stateId(state);
     return this.db.transaction(() => {
       const raw = this.db.prepare(`SELECT * FROM connect_states WHERE id = ? AND status = 'pending' AND expires_at > ?`).get(id, now) as
@@ -188,21 +229,11 @@ export class ConnectStateStore {
         .prepare(`UPDATE connect_states SET status = 'redeeming', verifier = NULL WHERE id = ? AND status = 'pending'`)
         .run(id).changes;
       if (changed !== 1) return null;
-      let verifier: string | null = raw.verifier;
-      if (this.sealer) {
-        try {
-          verifier = this.sealer.open(raw.verifier, `connect_states:${id}:verifier`);
-        } catch {
-          // Corrupt or swapped ciphertext fails closed: the state is used up, the sign-in fails.
-          verifier = null;
-        }
-      }
-      return { row: this.fromRaw({ ...raw, status: 'redeeming', verifier: null }), verifier };
+      return { row: fromRaw({ ...raw, status: 'redeeming', verifier: null }), verifier: openVerifier(this.sealer, id, raw.verifier) };
     })();
   }
 
-  /** Ends a pending state without redeeming it (an error answer, an expiry): once, like `claim`. */
-  failPending(state: string, error: UpstreamError, now: number): boolean {
+  async failPending(state: string, error: UpstreamError, now: number): Promise<boolean> {
     return (
       this.db
         .prepare(
@@ -212,32 +243,28 @@ export class ConnectStateStore {
     );
   }
 
-  finishConnected(state: string, account: string, now: number): void {
+  async finishConnected(state: string, account: string, now: number): Promise<void> {
     this.db
       .prepare(`UPDATE connect_states SET status = 'connected', account = ?, finished_at = ? WHERE id = ? AND status = 'redeeming'`)
       .run(account, now, stateId(state));
   }
 
-  finishFailed(state: string, error: UpstreamError, now: number): void {
+  async finishFailed(state: string, error: UpstreamError, now: number): Promise<void> {
     this.db
       .prepare(`UPDATE connect_states SET status = 'failed', error_json = ?, finished_at = ? WHERE id = ? AND status = 'redeeming'`)
       .run(JSON.stringify(error), now, stateId(state));
   }
 
-  /**
-   * Ends every sign-in still in progress, redemptions included (a disconnect must not be undone by a
-   * late callback: the callback checks its row again before it saves the grant).
-   */
-  cancelAll(error: UpstreamError, now: number): number {
+  async cancelAll(configId: string, error: UpstreamError, now: number): Promise<number> {
     return this.db
       .prepare(
-        `UPDATE connect_states SET status = 'failed', verifier = NULL, error_json = ?, finished_at = ? WHERE status IN ('pending', 'redeeming')`,
+        `UPDATE connect_states SET status = 'failed', verifier = NULL, error_json = ?, finished_at = ?
+         WHERE config_id = ? AND status IN ('pending', 'redeeming')`,
       )
-      .run(JSON.stringify(error), now).changes;
+      .run(JSON.stringify(error), now, configId).changes;
   }
 
-  /** Removes rows an hour past their expiry, and erases the verifiers of expired ones at once. */
-  purge(now: number): void {
+  async purge(now: number): Promise<void> {
     this.db.prepare(`UPDATE connect_states SET verifier = NULL WHERE verifier IS NOT NULL AND expires_at <= ?`).run(now);
     this.db.prepare('DELETE FROM connect_states WHERE expires_at <= ?').run(now - KEEP_MS);
   }

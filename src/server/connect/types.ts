@@ -7,6 +7,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AuthMode, CloudId, ConfigView, ConnectStatus, EndpointTemplates, UpstreamError } from '../../services/contract.js';
 import type { HostOptions } from '../../services/endpoints.js';
+import type { ConnectStates } from './state-store.js';
 
 export type Db = BetterSqlite3.Database;
 
@@ -84,8 +85,14 @@ export const silentConnectLogger: ConnectLogger = { info() {}, warn() {}, error(
 
 /** The server core, as far as the connect flow needs it. */
 export interface ConnectDeps {
-  /** The server's database, with `CONNECT_MIGRATIONS` applied (pending sign-ins live in `connect_states`). */
-  db: Db;
+  /**
+   * Where pending sign-ins live: `states`, or else the server's SQLite database `db` with
+   * `CONNECT_MIGRATIONS` applied (`connect_states`). One of the two is needed.
+   */
+  db?: Db;
+  states?: ConnectStates;
+  /** The configuration these routes connect [`default`]. */
+  configId?: string;
   /**
    * The configuration in effect with its decrypted credential, or null while nothing is saved. Read
    * when a sign-in starts and again when it is redeemed.
