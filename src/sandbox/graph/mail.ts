@@ -65,9 +65,9 @@ function draftOf(state: SandboxState, mailbox: SeedUser, id: string): StoredMess
 const defaultFrom = (mailbox: SeedUser) => ({ emailAddress: { address: mailAddressOf(mailbox), name: mailbox.displayName } });
 
 /**
- * A `from` the mailbox may send as, and recipients present; Exchange checks both at submission, the
- * sender first here, so a submission without recipients tells whether Send As holds without delivering
- * anything (the server's check after a delegated sign-in relies on that order).
+ * A `from` the mailbox may send as, and recipients present; Exchange checks both at submission. Which
+ * it checks first is not documented, so nothing in the server depends on the order (its Send As check
+ * sends a real test message).
  */
 function checkSubmittable(mailbox: SeedUser, message: Pick<StoredMessage, 'toRecipients' | 'ccRecipients' | 'bccRecipients' | 'from'>): void {
   const from = message.from?.emailAddress.address;

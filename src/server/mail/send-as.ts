@@ -1,10 +1,11 @@
 /**
  * After a delegated sign-in: may the signed-in account send as the From mailbox? When the From address
  * is another mailbox (a shared one, a colleague's), Exchange allows it only with "Send As" (or "Send on
- * Behalf") on that mailbox, and refuses every message with ErrorSendAsDenied otherwise. The check asks
- * Graph to send a message from that mailbox with no recipient at all: Exchange checks the sender at
- * submission, so the answer tells whether Send As holds (ErrorSendAsDenied) or not (the missing
- * recipients are the only complaint), and nothing is delivered to anyone.
+ * Behalf") on that mailbox, and refuses every message with ErrorSendAsDenied otherwise. The check sends
+ * one short test from that mailbox to the signed-in account itself, at once, so a refusal shows up now
+ * rather than at the first real message. It is a real delivery on purpose: a message that cannot be
+ * delivered (no recipient, say) would depend on the order in which Exchange validates a submission,
+ * and a wrong "allowed" is worse than a test message in the admin's inbox.
  */
 import type { SendAsCheck, UpstreamError } from '../../services/contract.js';
 import { explainGraphError } from '../../services/diagnostics.js';
@@ -13,9 +14,6 @@ import type { GraphMailer } from './graph-mailer.js';
 import type { MailConfig } from './types.js';
 
 const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
-
-/** Graph's answer to a submission without recipients: the sender was accepted. */
-const NO_RECIPIENTS = new Set(['ErrorInvalidRecipients', 'ErrorInvalidRecipientsCount']);
 
 const upstream = (error: UpstreamError): UpstreamError => ({
   code: error.code,
@@ -33,14 +31,20 @@ export async function checkSendAs(mailer: GraphMailer, config: MailConfig, accou
   const session = await mailer.open({ ...config, account }, AbortSignal.timeout(20_000));
   try {
     await session.request('POST', session.sendMailUrl('me'), {
-      message: { subject: 'Send As check', body: { contentType: 'Text', content: '' }, from: { emailAddress: { address: mailbox } }, toRecipients: [] },
+      message: {
+        subject: `Send As check: ${account} sending as ${mailbox}`,
+        body: {
+          contentType: 'Text',
+          content: `This message was sent once, right after ${account} connected the application's mail, to check that it may send as ${mailbox}. It did.`,
+        },
+        from: { emailAddress: { address: mailbox } },
+        toRecipients: [{ emailAddress: { address: account } }],
+      },
       saveToSentItems: false,
     });
-    // Accepted without a recipient: nothing was delivered, and the sender was allowed.
     return { mailbox, ok: true, checkedAt };
   } catch (error) {
     if (error instanceof GraphCallError && error.kind === 'http') {
-      if (NO_RECIPIENTS.has(error.diagnosis.code)) return { mailbox, ok: true, checkedAt };
       const diagnosis = explainGraphError(error.body, error.status ?? 0, undefined, { mode: 'delegated', account, fromAddress: mailbox });
       return { mailbox, ok: false, checkedAt, error: upstream({ ...diagnosis, requestId: diagnosis.requestId ?? error.info.requestId }) };
     }

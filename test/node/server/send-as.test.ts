@@ -1,8 +1,8 @@
 /**
  * The Send As check after a delegated sign-in, against the sandbox cloud: an account that is the From
  * address is not checked; a shared mailbox the account has Send As on checks out and sends; one it has
- * no right on is reported on the connection, explained, and warned about in the log; nothing is
- * delivered by the check.
+ * no right on is reported on the connection, explained, and warned about in the log. The check is one
+ * real test message from the mailbox to the signed-in account, delivered only when Send As holds.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -75,7 +75,7 @@ describe('Send As check after connecting (sandbox cloud)', () => {
     assert.equal(await sendAsCalls(), 0, 'no Graph call for a check');
   });
 
-  it('finds Send As on a shared mailbox, delivers nothing, and then sends from it', async () => {
+  it('finds Send As on a shared mailbox with one test message to the account, and then sends from it', async () => {
     await saveDelegated(shared);
     await connectAs(adele);
     const current = await view();
@@ -83,7 +83,10 @@ describe('Send As check after connecting (sandbox cloud)', () => {
     assert.equal(current.connection.sendAs?.ok, true, JSON.stringify(current.connection.sendAs));
     assert.equal(current.connection.sendAs?.error, undefined);
     assert.equal(await sendAsCalls(), 1);
-    assert.deepEqual(await sandbox.control.mailbox(shared), [], 'the check delivered nothing');
+    const checks = (await sandbox.control.mailbox(adele)).filter((message) => message.subject.startsWith('Send As check'));
+    assert.equal(checks.length, 1, 'one test message, to the signed-in account');
+    assert.equal(checks[0].from, shared);
+    assert.deepEqual(await sandbox.control.mailbox(shared), [], 'nothing to the shared mailbox itself');
 
     const sent = await server.running.server.mail!.runtime!.sendAndWait({ to: [recipient], subject: 'From the shared mailbox', text: 'Hello' }, { timeoutMs: 20_000 });
     assert.equal(sent.status, 'sent', JSON.stringify(sent));
@@ -104,6 +107,11 @@ describe('Send As check after connecting (sandbox cloud)', () => {
     assert.match(check?.error?.hint ?? '', /"Send As" \(or "Send on Behalf"\)/);
     assert.ok(check?.error?.requestId, 'the Graph request-id is kept');
     assert.equal((await sandbox.control.requests()).filter((request) => /\/sendMail$/.test(request.path)).length, 1);
+    assert.deepEqual(
+      (await sandbox.control.mailbox(adele)).filter((message) => message.subject.startsWith('Send As check') && message.from === noSendAs),
+      [],
+      'a refused check delivers nothing',
+    );
 
     const warnings = (await server.call('GET', '/log/warnings')).json as { items: Array<{ code: string; message: string }> };
     assert.equal(warnings.items[0]?.code, 'ErrorSendAsDenied');
