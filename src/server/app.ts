@@ -265,6 +265,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
         endpoints: context.config.endpoints,
         clientAuth: hasCredential ? tokens.clientAuth(configId) : null,
         useDrafts: options.useDrafts ?? true,
+        fromAddress: context.config.fromAddress,
       };
     },
     saveDelegatedGrant: async (grant) => {

@@ -22,8 +22,11 @@ export function mailboxFor(state: SandboxState, caller: Caller, owner: Owner, ne
     if (!user) throw graph.invalidUser(owner.id);
   }
   if (!allows(caller, need, user.id)) throw graph.accessDenied();
-  // A delegated caller reaches another mailbox only where the seed gives them rights on it.
-  if (caller.kind === 'delegated' && caller.user && user.id !== caller.user.id && !delegateOf(caller.user, user)) throw graph.accessDenied();
+  // A delegated caller reaches another mailbox only where the seed gives them rights on it; a send
+  // there is refused as Exchange refuses a submission without Send As (or Send on Behalf).
+  if (caller.kind === 'delegated' && caller.user && user.id !== caller.user.id && !delegateOf(caller.user, user)) {
+    throw need === 'mailSend' ? graph.sendAsDenied() : graph.accessDenied();
+  }
   if (!hasMailbox(user)) throw graph.noMailbox();
   return user;
 }

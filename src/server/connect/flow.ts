@@ -21,8 +21,12 @@ export function pkcePair(): { verifier: string; challenge: string } {
 }
 
 /** Graph permissions the delegated connection asks for (SECURITY.md 10). */
-export function delegatedPermissions(config: Pick<ConnectConfig, 'useDrafts'>): string[] {
-  return ['User.Read', 'Mail.Send', ...(config.useDrafts === false ? [] : ['Mail.ReadWrite'])];
+export function delegatedPermissions(config: Pick<ConnectConfig, 'useDrafts' | 'fromAddress'>): string[] {
+  const drafts = config.useDrafts !== false;
+  // A From address may be a shared mailbox: the .Shared permissions let the server send through that
+  // mailbox itself (its own Sent Items) rather than through the signed-in account's.
+  const shared = config.fromAddress?.trim() ? ['Mail.Send.Shared', ...(drafts ? ['Mail.ReadWrite.Shared'] : [])] : [];
+  return ['User.Read', 'Mail.Send', ...(drafts ? ['Mail.ReadWrite'] : []), ...shared];
 }
 
 /**
@@ -30,7 +34,7 @@ export function delegatedPermissions(config: Pick<ConnectConfig, 'useDrafts'>): 
  * a national cloud's Graph is named explicitly by the Default scope's resource, so the token's audience
  * is that cloud's Graph host.
  */
-export function scopeParameter(config: Pick<ConnectConfig, 'cloud' | 'endpoints' | 'useDrafts'>): string {
+export function scopeParameter(config: Pick<ConnectConfig, 'cloud' | 'endpoints' | 'useDrafts' | 'fromAddress'>): string {
   const permissions = delegatedPermissions(config);
   let prefix = '';
   if (config.cloud !== 'global' && config.cloud !== 'sandbox') {

@@ -44,6 +44,11 @@ export interface ConnectConfig {
    * `Mail.ReadWrite` besides `Mail.Send`. Default true, as DESIGN.md recommends.
    */
   useDrafts?: boolean;
+  /**
+   * The From address, when one is set: a shared mailbox may be meant, so the sign-in also asks for
+   * Mail.Send.Shared (and Mail.ReadWrite.Shared with drafts).
+   */
+  fromAddress?: string;
 }
 
 /** What a successful sign-in hands to the core. */

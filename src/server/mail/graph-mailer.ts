@@ -82,7 +82,23 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 export function hasMailReadWrite(scopes: readonly string[]): boolean {
-  return scopes.some((scope) => scope.toLowerCase() === 'mail.readwrite');
+  return hasScope(scopes, 'Mail.ReadWrite');
+}
+
+const hasScope = (scopes: readonly string[], name: string) => scopes.some((scope) => scope.toLowerCase() === name.toLowerCase());
+const sameAddress = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * Delegated sending from another mailbox (a shared one) through that mailbox itself, `/users/{From}`,
+ * when the token carries Mail.Send.Shared: the message is the mailbox's own, in its Sent Items. Without
+ * it, or when the From address is the account, null: `/me` with the From address set, which Exchange
+ * allows with Send As and files in the account's Sent Items.
+ */
+export function sharedMailbox(config: Pick<MailConfig, 'mode' | 'fromAddress' | 'account'>, scopes: readonly string[]): string | null {
+  if (config.mode !== 'delegated') return null;
+  const from = config.fromAddress.trim();
+  if (!from || !config.account || sameAddress(from, config.account)) return null;
+  return hasScope(scopes, 'Mail.Send.Shared') ? from : null;
 }
 
 /** Graph's message resource for a draft or a `sendMail` body. */
@@ -142,16 +158,17 @@ export class GraphMailer {
     this.semaphore = new KeyedSemaphore(this.options.perMailboxConcurrency);
   }
 
-  /** The per-mailbox concurrency key: one mailbox, whichever path reaches it. */
-  mailboxKey(config: MailConfig): string {
-    const who = config.mode === 'delegated' ? (config.account || 'me') : config.fromAddress;
+  /** The per-mailbox concurrency key: one mailbox, whichever path reaches it (`shared`: see `sharedMailbox`). */
+  mailboxKey(config: MailConfig, shared: string | null = null): string {
+    const who = shared ?? (config.mode === 'delegated' ? config.account || 'me' : config.fromAddress);
     return `${config.cloud}|${config.tenantId.toLowerCase()}|${who.toLowerCase()}`;
   }
 
   /** One attempt's session: a token (for its scopes) and, in application mode, the sender's id. */
   async open(config: MailConfig, signal?: AbortSignal): Promise<MailSession> {
     const token = await this.tokens.getAccessToken();
-    const session = new MailSession(this, config, token.scopes ?? [], signal);
+    const scopes = token.scopes ?? [];
+    const session = new MailSession(this, config, scopes, signal, sharedMailbox(config, scopes));
     if (config.mode === 'application') session.user = await this.resolveSender(session, config);
     return session;
   }
@@ -195,7 +212,7 @@ function meTemplate(template: string): string {
 }
 
 export class MailSession {
-  /** `me` (delegated) or the sender's object id (application). */
+  /** `me` (delegated), the shared From mailbox (delegated with Mail.Send.Shared), or the sender's object id (application). */
   user = 'me';
   /** The last answer's ids, for the attempt record. */
   lastInfo?: CallInfo;
@@ -207,9 +224,12 @@ export class MailSession {
     readonly config: MailConfig,
     readonly scopes: string[],
     private readonly signal?: AbortSignal,
+    shared: string | null = null,
   ) {
-    this.canDraft = hasMailReadWrite(scopes);
-    this.mailboxKey = mailer.mailboxKey(config);
+    if (shared) this.user = shared;
+    // Drafts in another mailbox need its .Shared permission; the account's own, Mail.ReadWrite.
+    this.canDraft = shared ? hasScope(scopes, 'Mail.ReadWrite.Shared') : hasMailReadWrite(scopes);
+    this.mailboxKey = mailer.mailboxKey(config, shared);
   }
 
   // URLs from the templates (the API Endpoints tab is the source of truth), host-checked on every use.

@@ -30,7 +30,8 @@ export async function checkSendAs(mailer: GraphMailer, config: MailConfig, accou
   const checkedAt = new Date(now).toISOString();
   const session = await mailer.open({ ...config, account }, AbortSignal.timeout(20_000));
   try {
-    await session.request('POST', session.sendMailUrl('me'), {
+    // The path real messages take: the mailbox itself with Mail.Send.Shared, else `/me`.
+    await session.request('POST', session.sendMailUrl(session.user), {
       message: {
         subject: `Send As check: ${account} sending as ${mailbox}`,
         body: {

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { nextDelay, parseRetryAfter } from '../../../src/server/mail/backoff.js';
-import { firstExpectedOffset, graphMessage, GraphMailer, DEFAULT_CHUNK_BYTES } from '../../../src/server/mail/graph-mailer.js';
+import { firstExpectedOffset, graphMessage, GraphMailer, DEFAULT_CHUNK_BYTES, sharedMailbox } from '../../../src/server/mail/graph-mailer.js';
+import { delegatedPermissions } from '../../../src/server/connect/flow.js';
 import { wasWritten } from '../../../src/server/mail/graph-call.js';
 import { KeyedSemaphore } from '../../../src/server/mail/semaphore.js';
 import { mailOptionsFromEnv } from '../../../src/server/mail/runtime.js';
@@ -136,5 +137,23 @@ describe('settings and helpers', () => {
     assert.equal(decodeCursor('AAAA'), null);
     assert.deepEqual(dateBounds({ from: '2024-05-01', to: '2024-05-02' }), { from: Date.parse('2024-05-01'), to: Date.parse('2024-05-03') });
     assert.deepEqual(dateBounds({ to: '2024-05-02T12:00:00Z' }), { to: Date.parse('2024-05-02T12:00:00Z') });
+  });
+});
+
+describe('sending from a shared mailbox (delegated)', () => {
+  const delegated = { mode: 'delegated' as const, fromAddress: 'info@contoso.com', account: 'adele@contoso.com' };
+
+  it('asks for the .Shared permissions whenever a From address is set', () => {
+    assert.deepEqual(delegatedPermissions({ useDrafts: true, fromAddress: 'info@contoso.com' }), ['User.Read', 'Mail.Send', 'Mail.ReadWrite', 'Mail.Send.Shared', 'Mail.ReadWrite.Shared']);
+    assert.deepEqual(delegatedPermissions({ useDrafts: false, fromAddress: 'info@contoso.com' }), ['User.Read', 'Mail.Send', 'Mail.Send.Shared']);
+    assert.deepEqual(delegatedPermissions({ useDrafts: true, fromAddress: ' ' }), ['User.Read', 'Mail.Send', 'Mail.ReadWrite']);
+  });
+
+  it('goes through the mailbox itself only with Mail.Send.Shared and another address than the account', () => {
+    assert.equal(sharedMailbox(delegated, ['Mail.Send', 'mail.send.shared']), 'info@contoso.com');
+    assert.equal(sharedMailbox(delegated, ['Mail.Send']), null, 'without the permission: /me with the From address');
+    assert.equal(sharedMailbox({ ...delegated, fromAddress: 'Adele@Contoso.com' }, ['Mail.Send.Shared']), null, 'the account itself');
+    assert.equal(sharedMailbox({ ...delegated, fromAddress: '' }, ['Mail.Send.Shared']), null);
+    assert.equal(sharedMailbox({ ...delegated, mode: 'application' }, ['Mail.Send.Shared']), null);
   });
 });

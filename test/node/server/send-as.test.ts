@@ -19,7 +19,7 @@ describe('Send As check after connecting (sandbox cloud)', () => {
   let recipient: string;
 
   const view = async () => (await server.call<ConfigView>('GET', '/config')).json;
-  const sendAsCalls = async () => (await sandbox.control.requests()).filter((request) => request.method === 'POST' && /\/me\/sendMail$/.test(request.path)).length;
+  const sendAsCalls = async () => (await sandbox.control.requests()).filter((request) => request.method === 'POST' && /\/sendMail$/.test(request.path)).length;
 
   const saveDelegated = async (fromAddress: string) => {
     const app = sandbox.seed.apps[0];
@@ -92,6 +92,15 @@ describe('Send As check after connecting (sandbox cloud)', () => {
     assert.equal(sent.status, 'sent', JSON.stringify(sent));
     const [delivered] = (await sandbox.control.mailbox(recipient)).filter((message) => message.subject === 'From the shared mailbox');
     assert.equal(delivered?.from, shared);
+    // Mail.Send.Shared was granted with the sign-in, so the message went through the shared mailbox
+    // itself (its own draft and Sent Items), never through the account's /me.
+    const mailPaths = (await sandbox.control.requests()).map((request) => request.path).filter((path) => /\/(messages|sendMail)(\/|$)/.test(path));
+    assert.ok(mailPaths.length > 0);
+    assert.deepEqual(
+      mailPaths.filter((path) => !decodeURIComponent(path).includes(`/users/${shared}/`)),
+      [],
+      'every mail request addressed the shared mailbox',
+    );
   });
 
   it('reports ErrorSendAsDenied on a mailbox without Send As, explained, on the connection and in the log', async () => {
