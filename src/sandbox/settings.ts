@@ -19,7 +19,19 @@ export interface SandboxSettings {
   mailboxConcurrency: number;
   /** Extra time each Graph mail request holds its mailbox slot, to make concurrency observable. */
   graphLatencyMs: number;
+  /**
+   * Which cloud the OpenID discovery says this is (`cloud_instance_name`, `msgraph_host`): `sandbox`
+   * (the default), or a national cloud a second sandbox stands in for, so that a tenant lookup can find
+   * a tenant "in another cloud" offline.
+   */
+  nationalCloud: NationalCloud;
 }
+
+export const NATIONAL_CLOUDS = ['sandbox', 'global', 'usgov', 'usgov-dod', 'china'] as const;
+export type NationalCloud = (typeof NATIONAL_CLOUDS)[number];
+
+const nationalCloud = (value: string | undefined): NationalCloud =>
+  (NATIONAL_CLOUDS as readonly string[]).includes(value ?? '') ? (value as NationalCloud) : 'sandbox';
 
 const NUMERIC_KEYS = ['sendLagMs', 'tokenLifetimeS', 'refreshTokenLifetimeS', 'uploadSessionLifetimeS', 'codeLifetimeS', 'mailboxConcurrency', 'graphLatencyMs'] as const;
 
@@ -39,6 +51,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxSe
     codeLifetimeS: 600,
     mailboxConcurrency: 4,
     graphLatencyMs: number(env.SANDBOX_GRAPH_LATENCY_MS, 0),
+    nationalCloud: nationalCloud(env.SANDBOX_NATIONAL_CLOUD),
   };
 }
 
@@ -49,10 +62,12 @@ export function patchSettings(settings: SandboxSettings, patch: unknown): string
   for (const [key, value] of entries) {
     if (key === 'refreshReuseRevokes') {
       if (typeof value !== 'boolean') return 'refreshReuseRevokes must be a boolean.';
+    } else if (key === 'nationalCloud') {
+      if (!(NATIONAL_CLOUDS as readonly unknown[]).includes(value)) return `nationalCloud must be one of ${NATIONAL_CLOUDS.join(', ')}.`;
     } else if ((NUMERIC_KEYS as readonly string[]).includes(key)) {
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return `${key} must be a number ≥ 0.`;
     } else {
-      return `Unknown setting "${key}"; known: ${[...NUMERIC_KEYS, 'refreshReuseRevokes'].join(', ')}.`;
+      return `Unknown setting "${key}"; known: ${[...NUMERIC_KEYS, 'refreshReuseRevokes', 'nationalCloud'].join(', ')}.`;
     }
   }
   Object.assign(settings, Object.fromEntries(entries));

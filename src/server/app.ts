@@ -100,6 +100,11 @@ export interface GraphMailServerOptions {
   entra?: EntraAuthOptions;
   /** Per-cloud time limit of the assistant's tenant lookup [5 s]. */
   tenantLookupTimeoutMs?: number;
+  /**
+   * Login origins the tenant lookup asks instead of a cloud's own (a forward proxy in front of the
+   * login hosts, or a second sandbox standing in for a national cloud in tests). Used for nothing else.
+   */
+  tenantLookupOrigins?: Partial<Record<CloudId, string>>;
   /** `GRAPH_MAIL_ALERT_WEBHOOK`: called when sending stops and when it recovers. */
   alerts?: { webhookUrl: string; intervalMs?: number; failureRun?: number; retryDelaysMs?: number[] };
   /** Largest admin request body [1 MiB] (`/send` has its own limit). */
@@ -302,7 +307,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     clouds: () =>
       cloudList(sandboxOrigin).map((cloud) => ({
         cloud: cloud.id,
-        loginOrigin: cloud.id === 'sandbox' && sandboxOrigin ? sandboxOrigin : `https://${cloud.loginHost}`,
+        loginOrigin: options.tenantLookupOrigins?.[cloud.id] ?? (cloud.id === 'sandbox' && sandboxOrigin ? sandboxOrigin : `https://${cloud.loginHost}`),
       })),
     fetch: options.fetch,
     lookupTimeoutMs: options.tenantLookupTimeoutMs,

@@ -9,6 +9,17 @@ import { aad } from './errors.js';
 import { CORS_HEADERS, aadJson } from './respond.js';
 import { issuerOf } from './issue.js';
 import { matchesRegisteredUri } from './redirect-uri.js';
+import type { NationalCloud } from '../settings.js';
+
+/** The cloud names of the discovery document: the sandbox's own, or those of the cloud it stands in for. */
+const CLOUD_NAMES: Record<Exclude<NationalCloud, 'sandbox'>, { cloud_instance_name: string; msgraph_host: string }> = {
+  global: { cloud_instance_name: 'microsoftonline.com', msgraph_host: 'graph.microsoft.com' },
+  usgov: { cloud_instance_name: 'microsoftonline.us', msgraph_host: 'graph.microsoft.us' },
+  'usgov-dod': { cloud_instance_name: 'microsoftonline.us', msgraph_host: 'dod-graph.microsoft.us' },
+  china: { cloud_instance_name: 'partner.microsoftonline.cn', msgraph_host: 'microsoftgraph.chinacloudapi.cn' },
+};
+const discoveryCloud = (cloud: NationalCloud, origin: string) =>
+  cloud === 'sandbox' ? { cloud_instance_name: 'sandbox.invalid', msgraph_host: new URL(origin).host } : CLOUD_NAMES[cloud];
 
 export function discoveryRoutes(app: Hono<SandboxEnv>, deps: SandboxDeps): void {
   const { state, key } = deps;
@@ -40,8 +51,7 @@ export function discoveryRoutes(app: Hono<SandboxEnv>, deps: SandboxDeps): void 
         claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
         code_challenge_methods_supported: ['plain', 'S256'],
         tenant_region_scope: 'EU',
-        cloud_instance_name: 'sandbox.invalid',
-        msgraph_host: new URL(origin).host,
+        ...discoveryCloud(state.settings.nationalCloud, origin),
       },
       200,
       CORS_HEADERS,

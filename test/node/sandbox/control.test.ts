@@ -162,6 +162,19 @@ describe('sandbox control API', { timeout: 60_000 }, () => {
     assert.equal((await control('/settings', jsonInit('POST', null, { sendLagMs: '5' }))).status, 400);
   });
 
+  it('stands in for a national cloud in its OpenID discovery when asked to', async () => {
+    const tenant = sandbox.seed.tenants[0].id;
+    const discovery = async () => (await fetch(`${sandbox.origin}/${tenant}/v2.0/.well-known/openid-configuration`)).json() as Promise<Record<string, string>>;
+    assert.equal((await discovery()).cloud_instance_name, 'sandbox.invalid');
+    assert.equal((await control('/settings', jsonInit('POST', null, { nationalCloud: 'usgov-dod' }))).status, 200);
+    const dod = await discovery();
+    assert.deepEqual([dod.cloud_instance_name, dod.msgraph_host], ['microsoftonline.us', 'dod-graph.microsoft.us']);
+    const refused = await control('/settings', jsonInit('POST', null, { nationalCloud: 'mars' }));
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /nationalCloud must be one of sandbox, global, usgov, usgov-dod, china/);
+    assert.equal((await control('/settings', jsonInit('POST', null, { nationalCloud: 'sandbox' }))).status, 200);
+  });
+
   it('resets deliveries, the ledger, faults, sessions and settings', async () => {
     await sendMail(`Before reset ${randomUUID()}`);
     await sandbox.control.fault({ match: { path: '/sendMail$' }, status: 500 });

@@ -2,6 +2,9 @@
 // route that writes it from the saved configuration, over a real socket and SQLite.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RestrictAppInputError, cloudOfDiscovery, psQuote, restrictAppScript } from '../../../src/server/assistant/index.js';
 import { appConfig, startTestServer, type TestServer } from './helpers/server.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
@@ -143,6 +146,53 @@ describe('GET /assistant/tenant', () => {
     const bad = await server.call('GET', '/assistant/tenant?tenant=not%20a%20tenant');
     assert.equal(bad.status, 400);
     assert.match(bad.text, /tenantId/);
+  });
+});
+
+describe('GET /assistant/tenant with a second cloud', () => {
+  // A second sandbox stands in for US Government (its discovery names that cloud) and holds a tenant
+  // the first does not: the lookup must place it there, before any token request.
+  const northwind = { id: '8a6f2c1e-4b3d-4e5f-9a7b-0c1d2e3f4a5b', domain: 'northwind.us', displayName: 'Northwind (US Government)' };
+  let dir: string;
+  let server: TestServer;
+  let sandbox: SandboxProcess;
+  let usgov: SandboxProcess;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gm-second-cloud-'));
+    const seedFile = join(dir, 'usgov-seed.json');
+    writeFileSync(seedFile, JSON.stringify({ tenants: [northwind], apps: [], users: [] }));
+    [sandbox, usgov] = await Promise.all([startSandbox(), startSandbox({ SANDBOX_SEED: seedFile, SANDBOX_NATIONAL_CLOUD: 'usgov' })]);
+    server = await startTestServer({
+      sandboxOrigins: [sandbox.origin],
+      tenantLookupTimeoutMs: 2000,
+      // The US Government clouds' login host is the second sandbox; the others stay Microsoft's.
+      tenantLookupOrigins: { usgov: usgov.origin, 'usgov-dod': usgov.origin },
+    });
+  });
+  after(async () => {
+    await server?.close();
+    await Promise.all([sandbox?.stop(), usgov?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds a tenant in the other cloud by domain and by GUID, telling US Government from DoD', async () => {
+    for (const value of [northwind.domain, northwind.id]) {
+      const reply = await server.call<{ found: boolean; cloud: string; tenantId: string; checked: Array<{ cloud: string; outcome: string }> }>('GET', `/assistant/tenant?tenant=${encodeURIComponent(value)}`);
+      assert.equal(reply.status, 200, reply.text);
+      assert.equal(reply.json.found, true);
+      assert.equal(reply.json.cloud, 'usgov');
+      assert.equal(reply.json.tenantId, northwind.id);
+      const outcome = Object.fromEntries(reply.json.checked.map((c) => [c.cloud, c.outcome]));
+      assert.equal(outcome.usgov, 'found');
+      assert.equal(outcome['usgov-dod'], 'elsewhere', 'the same login host, but its Graph host says US Government');
+      assert.equal(outcome.sandbox, 'not-found');
+    }
+    assert.equal((await usgov.control.requests()).filter((r) => r.path.endsWith('/oauth2/v2.0/token')).length, 0);
+  });
+
+  it('still places a sandbox tenant in the sandbox', async () => {
+    const reply = await server.call<{ cloud: string }>('GET', `/assistant/tenant?tenant=${sandbox.seed.tenants[0].domain}`);
+    assert.equal(reply.json.cloud, 'sandbox');
   });
 });
 
