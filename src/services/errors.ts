@@ -65,9 +65,20 @@ export class UpstreamFailure extends BackendError {
   }
 }
 
-/** 401 or 403: the admin API refused the caller. */
+/**
+ * 401 or 403: the admin API refused the caller; or, with `signIn`, no request was made because the
+ * access-token provider had no token yet (nobody signed in, or the sign-in was cancelled).
+ */
 export class UnauthorizedError extends BackendError {
   override name = 'UnauthorizedError';
+  constructor(
+    message: string,
+    status = 401,
+    problem?: Problem,
+    readonly signIn = false,
+  ) {
+    super(message, status, problem);
+  }
 }
 
 /** 429: too many requests (test sends are rate-limited). */

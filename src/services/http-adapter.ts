@@ -328,7 +328,7 @@ export class HttpAdapter implements EmailBackendAdapter {
         if (signal?.aborted || isAbort(error)) throw new AbortedError();
         // A provider that says why in a typed error (an unreachable sign-in script) is passed on as it is.
         if (error instanceof BackendError) throw error;
-        throw new UnauthorizedError(`No access token for the mail API: ${error instanceof Error ? error.message : String(error)}`, 401);
+        throw new UnauthorizedError(`No access token for the mail API: ${error instanceof Error ? error.message : String(error)}`, 401, undefined, true);
       }
       if (signal?.aborted) throw new AbortedError();
     }

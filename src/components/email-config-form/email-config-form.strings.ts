@@ -91,6 +91,7 @@ export const emailConfigFormStrings = {
   'status.loading': 'Loading the mail settings…',
   'status.loadFailed':
     'The mail settings could not be loaded: the mail server did not answer. Check that it is running, then select Retry.',
+  'status.signIn': 'Sign in with your administrator account to change the mail settings: select Retry.',
   'status.saving': 'Saving…',
   'status.saved': 'Settings saved.',
   'status.reset': 'Changes discarded: the saved settings are shown again.',

@@ -789,7 +789,7 @@ export class EmailConfigForm extends PLUMBING.Base {
     if (!this.view || !this.draft) {
       if (this.loadTask.status === TaskStatus.ERROR || !this.backend) {
         return html`<div part="base">
-          <p part="status" class="error" role="alert">${this.t(this.loadTask.error instanceof UnauthorizedError ? 'save.unauthorized' : 'status.loadFailed')}</p>
+          <p part="status" class="error" role="alert">${this.t(this.loadTask.error instanceof UnauthorizedError ? (this.loadTask.error.signIn ? 'status.signIn' : 'save.unauthorized') : 'status.loadFailed')}</p>
           <div part="actions" class="actions">
             <button part="button" type="button" @click=${() => void this.loadTask.run()}>${this.t('action.retry')}</button>
           </div>

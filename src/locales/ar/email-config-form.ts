@@ -132,6 +132,7 @@ export const emailConfigFormAr: Record<EmailConfigFormStringKey, string> = {
   'copy.failed': 'تعذّر النسخ. حدّد النص وانسخه باستخدام لوحة المفاتيح.',
 
   'status.loading': 'جارٍ تحميل إعدادات البريد…',
+  'status.signIn': 'سجّل الدخول بحساب المسؤول لتغيير إعدادات البريد: اختر «إعادة المحاولة».',
   'status.loadFailed': 'تعذّر تحميل إعدادات البريد: لم يستجب خادم البريد. تحقّق من أنه يعمل، ثم اختر «إعادة المحاولة».',
   'status.saving': 'جارٍ الحفظ…',
   'status.saved': 'تم حفظ الإعدادات.',

@@ -136,6 +136,7 @@ export const emailConfigFormDe: Record<EmailConfigFormStringKey, string> = {
   'status.loading': 'E-Mail-Einstellungen werden geladen …',
   'status.loadFailed':
     'Die E-Mail-Einstellungen konnten nicht geladen werden: Der Mailserver hat nicht geantwortet. Prüfen Sie, ob er läuft, und wählen Sie „Erneut versuchen“.',
+  'status.signIn': 'Melden Sie sich mit Ihrem Administratorkonto an, um die E-Mail-Einstellungen zu ändern: Wählen Sie „Erneut versuchen“.',
   'status.saving': 'Wird gespeichert …',
   'status.saved': 'Einstellungen gespeichert.',
   'status.reset': 'Änderungen verworfen: Die gespeicherten Einstellungen werden wieder angezeigt.',

@@ -2,6 +2,7 @@ import { aTimeout, expect, fixture, html, waitUntil } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import type { EmailConfigForm } from '../../../src/components/email-config-form/email-config-form.js';
 import { ConflictError, NetworkError, UnauthorizedError, ValidationProblem } from '../../../src/services/errors.js';
+import { HttpAdapter } from '../../../src/services/http-adapter.js';
 import { FakeAdapter, connectedView, readyView } from '../azure-connect-button/fake-adapter.js';
 import { VALID, button, choose, control, counter, describedText, feedback, hasControl, mountForm, text, typeInto } from './helpers.js';
 
@@ -83,6 +84,40 @@ describe('<email-config-form>', () => {
       expect(text(el)).to.contain('You are not allowed to change the mail settings. Sign in as an administrator.');
       expect(text(el)).not.to.contain('did not answer');
       await expect(el).to.be.accessible();
+    });
+
+    it('asks to sign in, not for another account, when the token provider has no token yet, then loads on Retry', async () => {
+      let signedIn = false;
+      const requests: string[] = [];
+      const adapter = new HttpAdapter({
+        baseUrl: 'https://mail.example.com/api/mail',
+        getAccessToken: async () => {
+          if (!signedIn) throw new Error('Sign-in required: the browser opens the sign-in window only in answer to a click.');
+          return 'token';
+        },
+        fetch: async (input) => {
+          const url = new URL(String(input));
+          requests.push(url.pathname);
+          const view = readyView();
+          const answers: Record<string, unknown> = {
+            '/api/mail/config': view,
+            '/api/mail/clouds': [{ id: 'global', label: 'Global', loginHost: 'login.microsoftonline.com', graphHost: 'graph.microsoft.com' }],
+            '/api/mail/endpoints/defaults': { cloud: 'global', endpoints: view.endpoints },
+          };
+          const body = answers[url.pathname];
+          return body ? new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } }) : new Response(null, { status: 404 });
+        },
+      });
+      const el = await fixture<EmailConfigForm>(html`<email-config-form .adapter=${adapter}></email-config-form>`);
+      await waitUntil(() => el.shadowRoot!.querySelector('[role="alert"]'));
+      expect(text(el)).to.contain('Sign in with your administrator account to change the mail settings: select Retry.');
+      expect(text(el)).not.to.contain('not allowed');
+      expect(requests).to.deep.equal([], 'nothing is asked of the server without a token');
+      await expect(el).to.be.accessible();
+      signedIn = true;
+      button(el, 'Retry').click();
+      await waitUntil(() => el.shadowRoot!.querySelector('[role="tablist"]'));
+      expect(requests).to.include('/api/mail/config');
     });
   });
 
