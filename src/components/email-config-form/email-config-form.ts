@@ -39,6 +39,9 @@ import { emailConfigFormStrings, type EmailConfigFormStringKey } from './email-c
 import { permissionRows, usesDrafts } from './permissions.js';
 import { PLUMBING, defaultAdapterFor, defineElement, ensureDefined } from '../shared/index.js';
 
+/** The ids a field's control carries: its own, what describes it, and whether it is invalid. */
+type FieldIds = { id: string; describedBy: string | typeof nothing; invalid: boolean };
+
 /** A sending method the host adds (SMTP, say); its fields go into the slot `method-<value>`. */
 export interface HostMethod {
   value: string;
@@ -852,7 +855,7 @@ export class EmailConfigForm extends PLUMBING.Base {
 
   private renderField(
     path: FieldPath,
-    control: (ids: { id: string; describedBy: string | typeof nothing; invalid: boolean }) => TemplateResult,
+    control: (ids: FieldIds) => TemplateResult,
     options: { required?: boolean; hint?: string | TemplateResult; after?: TemplateResult | typeof nothing; note?: TemplateResult | null } = {},
   ): TemplateResult {
     const id = this.idOf(path);
@@ -1043,22 +1046,27 @@ export class EmailConfigForm extends PLUMBING.Base {
     const hint = savedSecret && !d.removeSecret ? `${this.t('hint.clientSecret')} ${this.t('hint.clientSecretKeep')}` : this.t('hint.clientSecret');
     return this.renderField(
       'clientSecret',
-      ({ id, describedBy, invalid }) => html`<input
-        id=${id}
-        part="input"
-        type="password"
-        autocomplete="new-password"
-        spellcheck="false"
-        data-secret
-        .value=${live(this.secrets.clientSecret)}
-        ?required=${!savedSecret || d.removeSecret}
-        aria-invalid=${invalid ? 'true' : 'false'}
-        aria-describedby=${describedBy}
-        @input=${(e: Event) => this.onFieldInput('clientSecret', (e.target as HTMLInputElement).value)}
-        @blur=${() => this.onFieldBlur('clientSecret')}
-      />`,
+      (slot) => this.secretInput('clientSecret', slot, !savedSecret || d.removeSecret),
       { required: !savedSecret || d.removeSecret, hint, after: savedSecret ? this.renderSecretStatus() : nothing },
     );
+  }
+
+  /** A write-only secret field: never autofilled, never spell-checked, its value kept out of the draft. */
+  private secretInput(field: 'clientSecret' | 'nextClientSecret', { id, describedBy, invalid }: FieldIds, required: boolean): TemplateResult {
+    return html`<input
+      id=${id}
+      part="input"
+      type="password"
+      autocomplete="new-password"
+      spellcheck="false"
+      data-secret
+      .value=${live(this.secrets[field])}
+      ?required=${required}
+      aria-invalid=${invalid ? 'true' : 'false'}
+      aria-describedby=${describedBy}
+      @input=${(e: Event) => this.onFieldInput(field, (e.target as HTMLInputElement).value)}
+      @blur=${() => this.onFieldBlur(field)}
+    />`;
   }
 
   private renderSecretStatus(): TemplateResult {
@@ -1123,19 +1131,7 @@ export class EmailConfigForm extends PLUMBING.Base {
     return html`<div part="next-secret">
       ${this.renderField(
         'nextClientSecret',
-        ({ id, describedBy, invalid }) => html`<input
-          id=${id}
-          part="input"
-          type="password"
-          autocomplete="new-password"
-          spellcheck="false"
-          data-secret
-          .value=${live(this.secrets.nextClientSecret)}
-          aria-invalid=${invalid ? 'true' : 'false'}
-          aria-describedby=${describedBy}
-          @input=${(e: Event) => this.onFieldInput('nextClientSecret', (e.target as HTMLInputElement).value)}
-          @blur=${() => this.onFieldBlur('nextClientSecret')}
-        />`,
+        (slot) => this.secretInput('nextClientSecret', slot, false),
         { hint: this.t('hint.nextClientSecret'), after: status },
       )}
       ${this.textField('nextSecretExpiresAt', d.nextSecretExpiresAt, { type: 'date', hint: this.t('hint.secretExpiresAt') })}
