@@ -309,6 +309,44 @@ export class LogStore {
     return { queued, failedLastHour: failed, lastSentAt: last === null ? null : new Date(last).toISOString() };
   }
 
+  /** The newest change's position: a feed starts after it. */
+  changeMark(): { change: number; warning: number } {
+    const change = (this.db.prepare('SELECT max(seq) AS n FROM mail_changes').get() as { n: number | null }).n ?? 0;
+    const warning = (this.db.prepare('SELECT max(id) AS n FROM mail_warnings').get() as { n: number | null }).n ?? 0;
+    return { change, warning };
+  }
+
+  /**
+   * What changed after `mark`, by any process on this database, in commit order: each changed message
+   * once (as it is now), and the new warnings. `mark` is what to pass next time.
+   */
+  changesSince(mark: { change: number; warning: number }, limit = 500): { entries: LogEntry[]; warnings: MailWarning[]; mark: { change: number; warning: number } } {
+    const changes = this.db.prepare('SELECT seq, message_seq FROM mail_changes WHERE seq > ? ORDER BY seq LIMIT ?').all(mark.change, limit) as Array<{ seq: number; message_seq: number }>;
+    const seqs = [...new Set(changes.map((change) => change.message_seq))];
+    const rows = seqs.length
+      ? (this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq IN (${seqs.map(() => '?').join(', ')}) ORDER BY seq`).all(...seqs) as EntryRow[])
+      : [];
+    const warnings = (
+      this.db.prepare('SELECT id, at, code, message, hint FROM mail_warnings WHERE id > ? ORDER BY id LIMIT ?').all(mark.warning, limit) as Array<{
+        id: number;
+        at: number;
+        code: string;
+        message: string;
+        hint: string;
+      }>
+    ).map((row) => ({ ...row, at: new Date(row.at).toISOString() }));
+    return {
+      entries: rows.map(toLogEntry),
+      warnings,
+      mark: { change: changes.at(-1)?.seq ?? mark.change, warning: warnings.at(-1)?.id ?? mark.warning },
+    };
+  }
+
+  /** Forgets changes older than `cutoff`: a feed that far behind reloads the page instead. */
+  pruneChanges(cutoff: number): void {
+    this.db.prepare('DELETE FROM mail_changes WHERE at < ?').run(cutoff);
+  }
+
   addWarning(code: string, message: string, hint: string, at = Date.now()): MailWarning {
     const result = this.db.prepare('INSERT INTO mail_warnings (at, code, message, hint) VALUES (?, ?, ?, ?)').run(at, code, message, hint);
     return { id: Number(result.lastInsertRowid), at: new Date(at).toISOString(), code, message, hint };

@@ -133,4 +133,26 @@ export const MAIL_MIGRATIONS: MailMigration[] = [
       `);
     },
   },
+  {
+    // What changed, in commit order, for the live feed of every process on this database: a second
+    // server on the same file (another worker process, a restart overlapping a stop) sends messages the
+    // first one's feed must show too. Insert and visible-field updates only; pruned after an hour.
+    id: 'mail-0004-changes',
+    up(db) {
+      db.exec(`
+        CREATE TABLE mail_changes (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          message_seq INTEGER NOT NULL,
+          at INTEGER NOT NULL
+        );
+        CREATE INDEX mail_changes_at ON mail_changes (at);
+        CREATE TRIGGER mail_changes_ai AFTER INSERT ON mail_outbox BEGIN
+          INSERT INTO mail_changes (message_seq, at) VALUES (new.seq, new.updated_at);
+        END;
+        CREATE TRIGGER mail_changes_au AFTER UPDATE OF status, attempts, error_json, duration_ms ON mail_outbox BEGIN
+          INSERT INTO mail_changes (message_seq, at) VALUES (new.seq, new.updated_at);
+        END;
+      `);
+    },
+  },
 ];

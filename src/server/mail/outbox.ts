@@ -42,6 +42,11 @@ export interface OutboxOptions {
   leaseMs?: number;
   /** Longest sleep of an idle worker. */
   pollMs?: number;
+  /**
+   * While someone follows the live feed, how often it reads what other processes on the same database
+   * changed (this process's own changes go out at once).
+   */
+  feedPollMs?: number;
   maxAttachmentBytes?: number;
   maxMessageBytes?: number;
   /**
@@ -81,6 +86,7 @@ export const DEFAULT_OUTBOX_OPTIONS = {
   workers: 4,
   leaseMs: 5 * 60_000,
   pollMs: 1_000,
+  feedPollMs: 1_000,
   maxAttachmentBytes: MAX_ATTACHMENT_BYTES,
   maxMessageBytes: MAX_ATTACHMENT_BYTES,
   singleInstance: true,
@@ -123,6 +129,9 @@ const ambiguous = (cause: LogError, resolvable: boolean): LogError => ({
     : 'Ask a recipient whether it arrived and retry it from the log only if it did not. Granting Mail.ReadWrite lets the server check and send exactly once.',
 });
 
+/** How long other processes' changes stay readable for a live feed. */
+const CHANGES_KEPT_MS = 3_600_000;
+
 const CRASHED: LogError = {
   code: 'INTERRUPTED',
   message: 'The server stopped between a send request and its answer.',
@@ -142,6 +151,11 @@ export class Outbox {
   readonly budget: SendBudgetLedger | null;
   /** The budget reservation of each claimed row, by row seq, until its attempt ends. */
   private readonly reservations = new Map<number, number>();
+  /** The live feed's reader of other processes' changes, while anyone listens. */
+  private feed: { timer: NodeJS.Timeout; mark: { change: number; warning: number }; polls: number } | null = null;
+  /** What each message last looked like in the feed, and the warnings already sent. */
+  private readonly shown = new Map<string, string>();
+  private readonly shownWarnings = new Set<number>();
 
   constructor(
     private readonly db: Db,
@@ -163,7 +177,61 @@ export class Outbox {
 
   onChange(listener: (event: OutboxEvent) => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.startFeed();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stopFeed();
+    };
+  }
+
+  /**
+   * Other processes on the same database (a second server, an overlapping restart) change rows this
+   * one never sees: while anyone listens, their changes are read from `mail_changes` in commit order.
+   * A change seen both here and there goes out once (`shown`).
+   */
+  private startFeed(): void {
+    if (this.feed) return;
+    const timer = setInterval(() => this.pollFeed(), this.options.feedPollMs);
+    timer.unref();
+    this.feed = { timer, mark: this.log.changeMark(), polls: 0 };
+  }
+
+  private stopFeed(): void {
+    if (!this.feed) return;
+    clearInterval(this.feed.timer);
+    this.feed = null;
+    this.shown.clear();
+    this.shownWarnings.clear();
+  }
+
+  private pollFeed(): void {
+    const feed = this.feed;
+    if (!feed) return;
+    try {
+      const { entries, warnings, mark } = this.log.changesSince(feed.mark);
+      feed.mark = mark;
+      for (const entry of entries) this.emitEntry(entry);
+      for (const warning of warnings) this.emitWarning(warning);
+      feed.polls += 1;
+      if (feed.polls % 600 === 0) this.log.pruneChanges(this.now() - CHANGES_KEPT_MS);
+    } catch (error) {
+      this.logger.warn('mail: the live feed could not read the changes', { error: String(error) });
+    }
+  }
+
+  private emitEntry(entry: LogEntry): void {
+    const signature = `${entry.status}|${entry.attempts}|${entry.durationMs}|${entry.error?.code ?? ''}`;
+    if (this.shown.get(entry.id) === signature) return;
+    if (this.shown.size >= 10_000) this.shown.clear();
+    this.shown.set(entry.id, signature);
+    this.emit({ type: 'log', entry });
+  }
+
+  private emitWarning(warning: MailWarning): void {
+    if (this.shownWarnings.has(warning.id)) return;
+    if (this.shownWarnings.size >= 10_000) this.shownWarnings.clear();
+    this.shownWarnings.add(warning.id);
+    this.emit({ type: 'warning', warning });
   }
 
   emit(event: OutboxEvent): void {
@@ -179,13 +247,13 @@ export class Outbox {
   private emitRow(id: string): void {
     if (this.listeners.size === 0) return;
     const entry = this.log.entry(id);
-    if (entry) this.emit({ type: 'log', entry });
+    if (entry) this.emitEntry(entry);
   }
 
   warn(code: string, message: string, hint: string): MailWarning {
     const warning = this.log.addWarning(code, message, hint);
     this.logger.warn(`mail: ${message}`, { code });
-    this.emit({ type: 'warning', warning });
+    if (this.listeners.size > 0) this.emitWarning(warning);
     return warning;
   }
 
@@ -650,9 +718,15 @@ export class Outbox {
   }
 
   /** Deletes finished rows older than `days` and their files. */
+  /** Drops the send budget's day-old reservations and the live feed's hour-old changes. */
+  prune(now = this.now()): void {
+    this.budget?.prune(now);
+    this.log.pruneChanges(now - CHANGES_KEPT_MS);
+  }
+
   async purge(days: number, now = this.now()): Promise<number> {
     const cutoff = now - days * 86_400_000;
-    this.budget?.prune(now);
+    this.prune(now);
     let removed = 0;
     for (;;) {
       const ids = this.log.purgeBatch(cutoff);

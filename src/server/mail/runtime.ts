@@ -141,15 +141,16 @@ export class MailRuntime {
     this.outbox.start();
     this.keepAlive.start();
     this.secretReminders.start();
-    // Old log rows when a retention is set; the send budget's day-old reservations always.
+    // Old log rows when a retention is set; the send budget's day-old reservations and the live
+    // feed's hour-old changes always.
     const purge = () => {
       if (this.options.retentionDays > 0) {
         void this.outbox.purge(this.options.retentionDays).catch((error) => this.logger.warn('mail: purge failed', { error: String(error) }));
       } else {
         try {
-          this.outbox.budget?.prune(this.outbox.now());
+          this.outbox.prune();
         } catch (error) {
-          this.logger.warn('mail: pruning the send budget failed', { error: String(error) });
+          this.logger.warn('mail: pruning the send budget or the change feed failed', { error: String(error) });
         }
       }
     };
