@@ -75,4 +75,23 @@ export const CORE_MIGRATIONS: Migration[] = [
       db.exec('ALTER TABLE gm_connection ADD COLUMN send_as_json TEXT');
     },
   },
+  {
+    // The access token cache shared by every instance on this database, and the lease on asking for
+    // a new token (see GraphMailStore.leaseTokenRequest).
+    id: 'core-0003-token-cache',
+    up(db) {
+      db.exec(`
+        CREATE TABLE gm_token (
+          config_id TEXT PRIMARY KEY,
+          stamp TEXT,
+          sealed TEXT CHECK (sealed IS NULL OR sealed LIKE 'gm1.%'),
+          scopes_json TEXT NOT NULL DEFAULT '[]',
+          expires_at INTEGER NOT NULL DEFAULT 0,
+          stored_at INTEGER NOT NULL DEFAULT 0,
+          lease_holder TEXT,
+          lease_until INTEGER NOT NULL DEFAULT 0
+        );
+      `);
+    },
+  },
 ];

@@ -58,6 +58,21 @@ export const PG_CORE_MIGRATIONS: PgMigration[] = [
       CREATE INDEX gm_audit_config ON gm_audit (config_id, id);
     `,
   },
+  {
+    id: 'core-0002-token-cache',
+    sql: `
+      CREATE TABLE gm_token (
+        config_id TEXT PRIMARY KEY,
+        stamp TEXT,
+        sealed TEXT CHECK (sealed IS NULL OR sealed LIKE 'gm1.%'),
+        scopes_json JSONB NOT NULL DEFAULT '[]',
+        expires_at BIGINT NOT NULL DEFAULT 0,
+        stored_at BIGINT NOT NULL DEFAULT 0,
+        lease_holder TEXT,
+        lease_until BIGINT NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];
 
 /** Runs `fn` in a transaction that holds the migration lock; rolls back when it throws. */

@@ -22,6 +22,7 @@ import {
   sealedAt,
   type AuditEntry,
   type AuditInput,
+  type CachedTokenRecord,
   type ConfigRecord,
   type ConfigWrite,
   type ConfigWriteResult,
@@ -225,6 +226,7 @@ export class PgStore implements GraphMailStore {
       await client.query('DELETE FROM gm_secret WHERE config_id = $1', [configId]);
       await client.query('DELETE FROM gm_config WHERE config_id = $1', [configId]);
       await client.query('DELETE FROM gm_connection WHERE config_id = $1', [configId]);
+      await client.query('DELETE FROM gm_token WHERE config_id = $1', [configId]);
       await this.audit(client, configId, audit);
     });
   }
@@ -311,6 +313,44 @@ export class PgStore implements GraphMailStore {
     return rows.map(toAudit);
   }
 
+  async getCachedToken(configId: string): Promise<CachedTokenRecord | null> {
+    const { rows } = await this.pool.query<{ stamp: string; sealed: string; scopes_json: string[]; expires_at: string; stored_at: string }>(
+      'SELECT stamp, sealed, scopes_json, expires_at, stored_at FROM gm_token WHERE config_id = $1 AND sealed IS NOT NULL',
+      [configId],
+    );
+    const row = rows[0];
+    return row ? { stamp: row.stamp, accessToken: row.sealed, scopes: row.scopes_json, expiresAt: Number(row.expires_at), storedAt: Number(row.stored_at) } : null;
+  }
+
+  async leaseTokenRequest(configId: string, holder: string, until: number, now: number): Promise<boolean> {
+    await this.pool.query('INSERT INTO gm_token (config_id) VALUES ($1) ON CONFLICT (config_id) DO NOTHING', [configId]);
+    // One statement: concurrent leases on the row wait for each other and re-check the condition.
+    const result = await this.pool.query(
+      'UPDATE gm_token SET lease_holder = $1, lease_until = $2 WHERE config_id = $3 AND (lease_holder IS NULL OR lease_holder = $1 OR lease_until <= $4)',
+      [holder, until, configId, now],
+    );
+    return result.rowCount === 1;
+  }
+
+  async putCachedToken(configId: string, token: CachedTokenRecord, holder: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO gm_token (config_id, stamp, sealed, scopes_json, expires_at, stored_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (config_id) DO UPDATE SET stamp = excluded.stamp, sealed = excluded.sealed, scopes_json = excluded.scopes_json,
+         expires_at = excluded.expires_at, stored_at = excluded.stored_at,
+         lease_until = CASE WHEN gm_token.lease_holder = $7 THEN 0 ELSE gm_token.lease_until END,
+         lease_holder = CASE WHEN gm_token.lease_holder = $7 THEN NULL ELSE gm_token.lease_holder END`,
+      [configId, token.stamp, token.accessToken, JSON.stringify(token.scopes), token.expiresAt, token.storedAt, holder],
+    );
+  }
+
+  async releaseTokenLease(configId: string, holder: string): Promise<void> {
+    await this.pool.query('UPDATE gm_token SET lease_holder = NULL, lease_until = 0 WHERE config_id = $1 AND lease_holder = $2', [configId, holder]);
+  }
+
+  async dropCachedToken(configId: string): Promise<void> {
+    await this.pool.query("UPDATE gm_token SET stamp = NULL, sealed = NULL, scopes_json = '[]', expires_at = 0 WHERE config_id = $1", [configId]);
+  }
+
   async resealAll(reseal: (sealed: string, context: string) => string | null): Promise<number> {
     return this.tx(async (client) => {
       let changed = 0;
@@ -320,6 +360,14 @@ export class PgStore implements GraphMailStore {
         const next = reseal(row.sealed, sealedAt.secret(row.config_id, row.field));
         if (next && next !== row.sealed) {
           await client.query('UPDATE gm_secret SET sealed = $1 WHERE config_id = $2 AND field = $3', [next, row.config_id, row.field]);
+          changed += 1;
+        }
+      }
+      const cached = await client.query<{ config_id: string; sealed: string }>('SELECT config_id, sealed FROM gm_token WHERE sealed IS NOT NULL FOR UPDATE');
+      for (const row of cached.rows) {
+        const next = reseal(row.sealed, sealedAt.accessToken(row.config_id));
+        if (next && next !== row.sealed) {
+          await client.query('UPDATE gm_token SET sealed = $1 WHERE config_id = $2', [next, row.config_id]);
           changed += 1;
         }
       }

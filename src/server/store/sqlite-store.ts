@@ -12,6 +12,7 @@ import {
   sealedAt,
   type AuditEntry,
   type AuditInput,
+  type CachedTokenRecord,
   type ConfigRecord,
   type ConfigWrite,
   type ConfigWriteResult,
@@ -158,6 +159,7 @@ export class SqliteStore implements GraphMailStore {
       this.db.prepare('DELETE FROM gm_secret WHERE config_id = ?').run(configId);
       this.db.prepare('DELETE FROM gm_config WHERE config_id = ?').run(configId);
       this.db.prepare('DELETE FROM gm_connection WHERE config_id = ?').run(configId);
+      this.db.prepare('DELETE FROM gm_token WHERE config_id = ?').run(configId);
       this.audit(configId, audit);
     });
   }
@@ -235,6 +237,44 @@ export class SqliteStore implements GraphMailStore {
     return rows.map(toAudit);
   }
 
+  async getCachedToken(configId: string): Promise<CachedTokenRecord | null> {
+    const row = this.db.prepare('SELECT stamp, sealed, scopes_json, expires_at, stored_at FROM gm_token WHERE config_id = ? AND sealed IS NOT NULL').get(configId) as
+      | { stamp: string; sealed: string; scopes_json: string; expires_at: number; stored_at: number }
+      | undefined;
+    return row ? { stamp: row.stamp, accessToken: row.sealed, scopes: JSON.parse(row.scopes_json) as string[], expiresAt: row.expires_at, storedAt: row.stored_at } : null;
+  }
+
+  async leaseTokenRequest(configId: string, holder: string, until: number, now: number): Promise<boolean> {
+    return this.tx(() => {
+      this.db.prepare('INSERT INTO gm_token (config_id) VALUES (?) ON CONFLICT (config_id) DO NOTHING').run(configId);
+      return (
+        this.db
+          .prepare('UPDATE gm_token SET lease_holder = ?, lease_until = ? WHERE config_id = ? AND (lease_holder IS NULL OR lease_holder = ? OR lease_until <= ?)')
+          .run(holder, until, configId, holder, now).changes === 1
+      );
+    });
+  }
+
+  async putCachedToken(configId: string, token: CachedTokenRecord, holder: string): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO gm_token (config_id, stamp, sealed, scopes_json, expires_at, stored_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (config_id) DO UPDATE SET stamp = excluded.stamp, sealed = excluded.sealed, scopes_json = excluded.scopes_json,
+           expires_at = excluded.expires_at, stored_at = excluded.stored_at,
+           lease_until = CASE WHEN gm_token.lease_holder = ? THEN 0 ELSE gm_token.lease_until END,
+           lease_holder = CASE WHEN gm_token.lease_holder = ? THEN NULL ELSE gm_token.lease_holder END`,
+      )
+      .run(configId, token.stamp, token.accessToken, JSON.stringify(token.scopes), token.expiresAt, token.storedAt, holder, holder);
+  }
+
+  async releaseTokenLease(configId: string, holder: string): Promise<void> {
+    this.db.prepare('UPDATE gm_token SET lease_holder = NULL, lease_until = 0 WHERE config_id = ? AND lease_holder = ?').run(configId, holder);
+  }
+
+  async dropCachedToken(configId: string): Promise<void> {
+    this.db.prepare("UPDATE gm_token SET stamp = NULL, sealed = NULL, scopes_json = '[]', expires_at = 0 WHERE config_id = ?").run(configId);
+  }
+
   async resealAll(reseal: (sealed: string, context: string) => string | null): Promise<number> {
     return this.tx(() => {
       let changed = 0;
@@ -244,6 +284,14 @@ export class SqliteStore implements GraphMailStore {
         const next = reseal(row.sealed, sealedAt.secret(row.config_id, row.field));
         if (next && next !== row.sealed) {
           this.db.prepare('UPDATE gm_secret SET sealed = ? WHERE config_id = ? AND field = ?').run(next, row.config_id, row.field);
+          changed += 1;
+        }
+      }
+      const cached = this.db.prepare('SELECT config_id, sealed FROM gm_token WHERE sealed IS NOT NULL').all() as { config_id: string; sealed: string }[];
+      for (const row of cached) {
+        const next = reseal(row.sealed, sealedAt.accessToken(row.config_id));
+        if (next && next !== row.sealed) {
+          this.db.prepare('UPDATE gm_token SET sealed = ? WHERE config_id = ?').run(next, row.config_id);
           changed += 1;
         }
       }

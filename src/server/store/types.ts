@@ -126,6 +126,17 @@ export interface ConfigWrite {
 
 export type ConfigWriteResult = { ok: true; record: ConfigRecord } | { ok: false; reason: 'stale'; current: ConfigRecord | null };
 
+/** An access token one instance got, for every instance to use until it expires (`accessToken` sealed). */
+export interface CachedTokenRecord {
+  /** The token context's stamp it was issued under: another stamp means the settings changed since. */
+  stamp: string;
+  accessToken: string;
+  scopes: string[];
+  expiresAt: number;
+  /** When it was stored. */
+  storedAt: number;
+}
+
 export interface GraphMailStore {
   readonly engine: string;
 
@@ -147,6 +158,21 @@ export interface GraphMailStore {
   appendAudit(configId: string, entry: AuditInput): Promise<AuditEntry>;
   listAudit(configId: string, query?: { limit?: number; beforeId?: number }): Promise<AuditEntry[]>;
 
+  /**
+   * The access token cache shared by every instance, with a lease on asking for a new one, so that
+   * several instances make one token request per configuration and token lifetime (and never present
+   * one refresh token twice).
+   */
+  getCachedToken(configId: string): Promise<CachedTokenRecord | null>;
+  /** Takes the lease when nobody holds it or its holder's time ran out: true when `holder` has it now. */
+  leaseTokenRequest(configId: string, holder: string, until: number, now: number): Promise<boolean>;
+  /** Stores a token and ends `holder`'s lease, in one write. */
+  putCachedToken(configId: string, token: CachedTokenRecord, holder: string): Promise<void>;
+  /** Ends `holder`'s lease without a token (the request failed). */
+  releaseTokenLease(configId: string, holder: string): Promise<void>;
+  /** Forgets the cached token (the settings or the credential changed, a disconnect). */
+  dropCachedToken(configId: string): Promise<void>;
+
   /** Calls `reseal` for every sealed value with its context and stores what it returns (key rotation). Returns how many changed. */
   resealAll(reseal: (sealed: string, context: string) => string | null): Promise<number>;
 
@@ -157,6 +183,7 @@ export interface GraphMailStore {
 export const sealedAt = {
   secret: (configId: string, field: SecretField) => sealContext(`config/${configId}`, field),
   refreshToken: (configId: string) => sealContext(`connection/${configId}`, 'refreshToken'),
+  accessToken: (configId: string) => sealContext(`token/${configId}`, 'accessToken'),
   /** The connect flow's PKCE verifier, in its own table (see ../connect/). */
   verifier: (stateId: string) => sealContext(`connect/${stateId}`, 'verifier'),
 };

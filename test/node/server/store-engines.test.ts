@@ -193,14 +193,43 @@ for (const engine of engines) {
       assert.match(rest[1].at, /^\d{4}-\d{2}-\d{2}T/);
     });
 
+    it('lends the right to ask for a token to one instance at a time, until its lease runs out', { skip: skip ?? false }, async () => {
+      const now = Date.parse('2026-11-25T12:00:00Z');
+      const racers = await Promise.all(['i1', 'i2', 'i3', 'i4'].map((holder) => store.leaseTokenRequest('c5', holder, now + 45_000, now)));
+      assert.equal(racers.filter(Boolean).length, 1, 'one lease');
+      const holder = ['i1', 'i2', 'i3', 'i4'][racers.indexOf(true)];
+      const other = holder === 'i1' ? 'i2' : 'i1';
+      assert.equal(await store.leaseTokenRequest('c5', holder, now + 45_000, now + 1), true, 'the holder may renew it');
+      assert.equal(await store.leaseTokenRequest('c5', other, now + 90_000, now + 44_000), false);
+      assert.equal(await store.leaseTokenRequest('c5', other, now + 90_000, now + 45_000), true, "a dead holder's lease runs out");
+      await store.releaseTokenLease('c5', holder);
+      assert.equal(await store.leaseTokenRequest('c5', 'i3', now + 90_000, now + 46_000), false, "only the holder's own release counts");
+      await store.releaseTokenLease('c5', other);
+      assert.equal(await store.leaseTokenRequest('c5', 'i3', now + 90_000, now + 46_000), true);
+    });
+
+    it('shares a sealed access token, stored and released in one write, and drops it on request', { skip: skip ?? false }, async () => {
+      assert.equal(await store.getCachedToken('c6'), null);
+      assert.equal(await store.leaseTokenRequest('c6', 'i1', Date.now() + 45_000, Date.now()), true);
+      const token = { stamp: 'stamp-1', accessToken: sealer.seal('eyJ.access.token', sealedAt.accessToken('c6')), scopes: ['Mail.Send'], expiresAt: Date.now() + 3_600_000, storedAt: Date.now() };
+      await store.putCachedToken('c6', token, 'i1');
+      assert.deepEqual(await store.getCachedToken('c6'), token);
+      assert.equal(await store.leaseTokenRequest('c6', 'i2', Date.now() + 45_000, Date.now()), true, 'storing ended the lease');
+      await assert.rejects(store.putCachedToken('c6', { ...token, accessToken: 'eyJ.plain' }, 'i2'), 'only sealed text fits the column');
+      await store.dropCachedToken('c6');
+      assert.equal(await store.getCachedToken('c6'), null);
+    });
+
     it('re-seals every stored value under the current key', { skip: skip ?? false }, async () => {
       const oldKey = { id: 'old', key: randomBytes(32) };
       const before = new Sealer(new Keyring([oldKey]));
       await store.saveConfig('c4', { settings: settings(), setSecrets: { clientSecret: before.seal('s4', sealedAt.secret('c4', 'clientSecret')) }, audit: audit() });
       await store.setConnection('c4', { state: 'connected', account: 'a', connectedAt: 'now', grantedPermissions: [], scope: '', refreshToken: before.seal('r4', sealedAt.refreshToken('c4')) });
+      await store.putCachedToken('c4', { stamp: 's', accessToken: before.seal('a4', sealedAt.accessToken('c4')), scopes: [], expiresAt: Date.now() + 60_000, storedAt: Date.now() }, 'x');
       const rotated = new Sealer(new Keyring([{ id: 'new', key: randomBytes(32) }, oldKey]));
       const reseal = (sealed: string, context: string) => (rotated.isStale(sealed) && sealed.startsWith('gm1.old.') ? rotated.reseal(sealed, context) : null);
-      assert.equal(await store.resealAll(reseal), 2);
+      assert.equal(await store.resealAll(reseal), 3);
+      assert.equal(rotated.open((await store.getCachedToken('c4'))!.accessToken, sealedAt.accessToken('c4')), 'a4');
       assert.equal(rotated.open((await store.getSecret('c4', 'clientSecret'))!, sealedAt.secret('c4', 'clientSecret')), 's4');
       assert.equal(rotated.open((await store.getConnection('c4'))!.refreshToken!, sealedAt.refreshToken('c4')), 'r4');
       assert.equal(await store.resealAll(reseal), 0);
