@@ -1,6 +1,6 @@
 /**
  * 2. Log queries on a million rows: p50 and p95 of the first page, a status filter, text searches, a
- * date range and a page 5,000 rows deep, in the store alone (`LogStore.query`) and through the HTTP
+ * date range and a page 5,000 rows deep, in the store alone (`SqliteMailStore.query`) and through the HTTP
  * route of the reference server on a socket (`GET /api/mail/log`).
  *
  * The rows are generated (recipients from a few tenants, subjects from templates, a sending system's
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverMigrations } from '../src/server/app.js';
 import { migrate, openDatabase, type Db } from '../src/server/db.js';
-import { LogStore } from '../src/server/mail/log-store.js';
+import { SqliteMailStore } from '../src/server/mail/sqlite-store.js';
 import { MAIL_MIGRATIONS } from '../src/server/mail/migrations.js';
 import { startServer } from '../src/server/start.js';
 import type { LogQuery } from '../src/services/contract.js';
@@ -127,13 +127,13 @@ export async function benchLogQueries(report: Report): Promise<void> {
     const fill = await time(() => fillLog(file, rows));
     report({ name: `log: write ${rows.toLocaleString('en')} rows (one transaction, counts and index built at the end)`, value: round(fill / 1000, 1), unit: 's', target: null, better: 'lower' });
     const db = openDatabase(file);
-    const store = new LogStore(db);
+    const store = new SqliteMailStore(db);
     const day = 86_400_000;
     const weekFrom = new Date(Date.now() - 37 * day).toISOString();
     const weekTo = new Date(Date.now() - 30 * day).toISOString();
     // 5,000 rows deep: 100 pages of 50, each cursor taken from the page before.
     let cursor: string | undefined;
-    for (let page = 0; page < 100; page += 1) cursor = store.query({ limit: 50, cursor }).nextCursor ?? undefined;
+    for (let page = 0; page < 100; page += 1) cursor = (await store.query({ limit: 50, cursor })).nextCursor ?? undefined;
     if (!cursor) throw new Error('the log ended before 5,000 rows');
     const queries: Array<[string, LogQuery]> = [
       ['first page', { limit: 50 }],
@@ -144,9 +144,9 @@ export async function benchLogQueries(report: Report): Promise<void> {
       ['page 5,000 rows deep', { limit: 50, cursor }],
     ];
     for (const [name, query] of queries) {
-      const probe = store.query(query);
+      const probe = await store.query(query);
       const matches = `${Object.values(probe.counts).reduce((sum, n) => sum + n, 0).toLocaleString('en')}${probe.countsCapped ? '+' : ''}`;
-      for (let i = 0; i < WARMUP; i += 1) store.query(query);
+      for (let i = 0; i < WARMUP; i += 1) await store.query(query);
       const samples: number[] = [];
       for (let i = 0; i < RUNS; i += 1) samples.push(await time(() => store.query(query)));
       const label = `${name}${query.q ? `, ${matches} matches` : ''}`;

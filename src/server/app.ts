@@ -247,7 +247,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     const connection = await store.getConnection(configId);
     if (!connection || connection.account !== account) return;
     await store.updateConnection(configId, { expectVersion: connection.tokenVersion, sendAs: check });
-    if (!check.ok && check.error) runtime.outbox.warn(check.error.code, check.error.message, check.error.hint);
+    if (!check.ok && check.error) await runtime.outbox.warn(check.error.code, check.error.message, check.error.hint);
   };
   mountConnectRoutes(api, {
     db: options.db,
@@ -293,14 +293,12 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     effectiveConfig: () => config.effective(configId),
     configView: () => config.view(configId),
     lastTest: () => lastTest,
-    recentFailures: (limit) => {
+    recentFailures: async (limit) => {
       const log = mail?.runtime?.outbox.log;
       if (!log) return [];
-      const entries = (['failed', 'unknown'] as const).flatMap((status) => log.query({ status, limit }).items);
-      return entries
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-        .slice(0, limit)
-        .flatMap((entry) => log.detail(entry.id) ?? []);
+      const entries = (await Promise.all((['failed', 'unknown'] as const).map(async (status) => (await log.query({ status, limit })).items))).flat();
+      const newest = entries.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit);
+      return (await Promise.all(newest.map((entry) => log.detail(entry.id)))).flatMap((detail) => detail ?? []);
     },
     versions: { 'graph-mail-elements': PACKAGE_VERSION, node: process.version, platform: `${process.platform}-${process.arch}` },
     useDrafts: options.useDrafts ?? true,

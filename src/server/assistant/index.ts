@@ -23,7 +23,7 @@ export interface AssistantDeps {
   /** The last test report and when it ran, if any since the server started. */
   lastTest(): { at: string; report: TestReport } | null;
   /** The most recent failed and unknown messages, with their attempts. */
-  recentFailures(limit: number): LogEntryDetail[];
+  recentFailures(limit: number): Promise<LogEntryDetail[]>;
   versions: Record<string, string>;
   useDrafts: boolean;
   /** The clouds this server offers, by login origin, for the tenant lookup. */
@@ -36,7 +36,7 @@ export interface AssistantDeps {
 export function mountAssistantRoutes(router: Hono<any>, deps: AssistantDeps): void {
   router.get('/assistant/support-bundle', async (c) => {
     const now = new Date();
-    const bundle = supportBundle({ config: await deps.configView(), lastTest: deps.lastTest(), failures: deps.recentFailures(20), versions: deps.versions, now });
+    const bundle = supportBundle({ config: await deps.configView(), lastTest: deps.lastTest(), failures: await deps.recentFailures(20), versions: deps.versions, now });
     return c.json(bundle, 200, {
       'cache-control': 'no-store',
       'content-disposition': `attachment; filename="graph-mail-support-${now.toISOString().slice(0, 10)}.json"`,

@@ -5,7 +5,8 @@
  * moves the connection to needs-reconnect (the token service does that) and leaves a warning in the log.
  */
 import type { Outbox } from './outbox.js';
-import type { Db, MailConfigSource, MailLogger, TokenSource } from './types.js';
+import type { MailStore } from './store.js';
+import type { MailConfigSource, MailLogger, TokenSource } from './types.js';
 
 export interface KeepAliveOptions {
   /** Time between refreshes. */
@@ -22,7 +23,7 @@ export class TokenKeepAlive {
   private busy = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: MailStore,
     private readonly tokens: TokenSource,
     private readonly config: MailConfigSource,
     private readonly outbox: Outbox,
@@ -42,13 +43,13 @@ export class TokenKeepAlive {
     this.timer = undefined;
   }
 
-  private meta(key: string): number {
-    const row = this.db.prepare('SELECT value FROM mail_meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row ? Number(row.value) || 0 : 0;
+  private async meta(key: string): Promise<number> {
+    const value = await this.store.meta(key);
+    return value !== null ? Number(value) || 0 : 0;
   }
 
-  private setMeta(key: string, value: number): void {
-    this.db.prepare('INSERT INTO mail_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, String(value));
+  private async setMeta(key: string, value: number): Promise<void> {
+    await this.store.setMeta(key, String(value));
   }
 
   /** Refreshes when due. */
@@ -61,17 +62,17 @@ export class TokenKeepAlive {
       const status = this.config.getStatus ? await this.config.getStatus() : null;
       // Already broken: the admin has to reconnect, and was told.
       if (status && status.connection.state !== 'connected') return 'skipped';
-      if (now - this.meta(LAST_REFRESH) < this.options.intervalMs) return 'skipped';
-      if (now - this.meta(LAST_TRY) < Math.min(this.options.checkMs, this.options.intervalMs)) return 'skipped';
-      this.setMeta(LAST_TRY, now);
+      if (now - (await this.meta(LAST_REFRESH)) < this.options.intervalMs) return 'skipped';
+      if (now - (await this.meta(LAST_TRY)) < Math.min(this.options.checkMs, this.options.intervalMs)) return 'skipped';
+      await this.setMeta(LAST_TRY, now);
       try {
         await this.tokens.getAccessToken({ forceRefresh: true });
-        this.setMeta(LAST_REFRESH, now);
+        await this.setMeta(LAST_REFRESH, now);
         return 'refreshed';
       } catch (error) {
         const value = error as { code?: unknown; message?: unknown; hint?: unknown };
         const code = typeof value?.code === 'string' ? value.code : 'REFRESH_FAILED';
-        this.outbox.warn(
+        await this.outbox.warn(
           'KEEPALIVE_FAILED',
           `The scheduled refresh of the connected mailbox's sign-in failed (${code}); mail cannot be sent until it works again.`,
           typeof value?.hint === 'string' && value.hint ? value.hint : 'Open the e-mail configuration and connect the mailbox again.',

@@ -1,7 +1,8 @@
 /**
- * The notification log: reading the outbox rows as `LogEntry`s, newest first with keyset pagination,
- * filtered by status, text, and date range, with counts per status that follow every filter but the
- * status. Built to stay fast with a million rows:
+ * The notification log on SQLite (`SqliteMailStore` answers the log's part of `MailStore` with it;
+ * synchronous, as better-sqlite3 is): reading the outbox rows as `LogEntry`s, newest first with keyset
+ * pagination, filtered by status, text, and date range, with counts per status that follow every
+ * filter but the status. Built to stay fast with a million rows:
  * - unfiltered counts come from `mail_counts` (kept by triggers), filtered ones from covering indexes;
  * - text of 3 characters or more goes through the trigram FTS5 index (a substring match, case-insensitive),
  *   walked newest first (rowid = seq, the arrival order) so a page stops after its last row instead of
@@ -16,69 +17,16 @@ import type { LogAttempt, LogCounts, LogEntry, LogEntryDetail, LogError, LogPage
 import { LOG_STATUSES } from '../../services/contract.js';
 import type { Db } from './types.js';
 import { dateBounds } from '../../services/log-query.js';
+import { InvalidCursorError, parseJson, toLogEntry, type EntryRow, type MailWarning } from './store.js';
 
+export { InvalidCursorError, toLogEntry, type EntryRow, type MailWarning, type OutboxRow } from './store.js';
 
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
 /** The most matches a text search counts (newest first); past it, the counts are lower bounds. */
 export const TEXT_COUNT_CAP = 1000;
 
-export interface OutboxRow {
-  seq: number;
-  id: string;
-  created_at: number;
-  updated_at: number;
-  source: 'app' | 'test';
-  status: LogStatus;
-  recipients: string;
-  to_json: string;
-  subject: string;
-  message_json: string;
-  attachments_json: string;
-  total_bytes: number;
-  attempts: number;
-  attempt_base: number;
-  window_start: number | null;
-  next_attempt_at: number;
-  lease_until: number | null;
-  lease_owner: string | null;
-  finished_at: number | null;
-  duration_ms: number;
-  path: 'draft' | 'sendMail' | null;
-  phase: 'new' | 'draft' | 'ready' | 'send-requested';
-  draft_id: string | null;
-  draft_user: string | null;
-  send_requested_at: number | null;
-  error_json: string | null;
-}
-
 const ENTRY_COLUMNS = 'seq, id, created_at, source, status, to_json, subject, attempts, duration_ms, error_json';
-type EntryRow = Pick<OutboxRow, 'seq' | 'id' | 'created_at' | 'source' | 'status' | 'to_json' | 'subject' | 'attempts' | 'duration_ms' | 'error_json'>;
-
-const parseJson = <T>(text: string | null, fallback: T): T => {
-  if (!text) return fallback;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-};
-
-export function toLogEntry(row: EntryRow): LogEntry {
-  const entry: LogEntry = {
-    id: row.id,
-    createdAt: new Date(row.created_at).toISOString(),
-    to: parseJson<string[]>(row.to_json, []),
-    subject: row.subject,
-    status: row.status,
-    attempts: row.attempts,
-    durationMs: row.duration_ms,
-    source: row.source,
-  };
-  const error = parseJson<LogError | null>(row.error_json, null);
-  if (error) entry.error = error;
-  return entry;
-}
 
 /**
  * Cursor: the last row's (created_at, id) and its seq (text searches page in arrival order), base64url
@@ -115,10 +63,6 @@ function countWalk(walked: WalkedRow[]): { counts: LogCounts; capped: boolean } 
   const counts = emptyCounts();
   for (const row of walked.slice(0, TEXT_COUNT_CAP)) if (row.status in counts) counts[row.status] += 1;
   return { counts, capped: walked.length > TEXT_COUNT_CAP };
-}
-
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError';
 }
 
 export class LogStore {
@@ -384,12 +328,4 @@ export class LogStore {
       return rows.map((row) => row.id);
     })();
   }
-}
-
-export interface MailWarning {
-  id: number;
-  at: string;
-  code: string;
-  message: string;
-  hint: string;
 }

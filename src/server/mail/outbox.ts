@@ -8,6 +8,8 @@
  * The row's `phase` is the crash-safety record, written before each step that changes the mailbox:
  * `new` (nothing in the mailbox), `draft` (a draft exists, attachments maybe incomplete), `ready`
  * (complete draft, `/send` not called), `send-requested` (a send was requested: never repeat blindly).
+ * Every read and write goes through `MailStore` (./store.ts), awaited: a phase is committed before the
+ * step it records begins.
  */
 import { randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
@@ -19,9 +21,10 @@ import { removeAttachments, storeAttachments, MailInputError, type AttachmentInp
 import { nextDelay } from './backoff.js';
 import { GraphCallError, isRetryable, type CallInfo } from './graph-call.js';
 import { INLINE_ATTACHMENT_LIMIT, MAX_ATTACHMENT_BYTES, SEND_MAIL_INLINE_TOTAL, type GraphMailer, type MailSession, type OutgoingMessage, type StoredAttachment } from './graph-mailer.js';
-import { budgetMailbox, EXCHANGE_SEND_BUDGET, recipientCount, SendBudgetLedger, type SendBudget } from './send-budget.js';
-import { LogStore, toLogEntry, type MailWarning, type OutboxRow } from './log-store.js';
-import type { Db, MailConfig, MailConfigSource, MailLogger } from './types.js';
+import { budgetMailbox, budgetView, EXCHANGE_SEND_BUDGET, type SendBudget } from './send-budget.js';
+import { toLogEntry, type MailLog, type MailStore, type MailWarning, type OutboxRow, type PhasePatch } from './store.js';
+import type { MailConfig, MailConfigSource, MailLogger } from './types.js';
+import type { SendBudgetView } from '../../services/contract.js';
 import { silentLogger } from './types.js';
 
 export interface OutboxOptions {
@@ -139,7 +142,8 @@ const CRASHED: LogError = {
 };
 
 export class Outbox {
-  readonly log: LogStore;
+  /** The log's reads and warnings: the store, as far as the routes need it. */
+  readonly log: MailLog;
   readonly options: ResolvedOptions;
   private readonly owner = randomUUID();
   private readonly listeners = new Set<(event: OutboxEvent) => void>();
@@ -147,26 +151,26 @@ export class Outbox {
   private running = false;
   private loops: Promise<void>[] = [];
   private abort = new AbortController();
-  /** Null when the budget is off. */
-  readonly budget: SendBudgetLedger | null;
+  /** The mailbox's send budget; null when it is off. */
+  readonly budget: SendBudget | null;
   /** The budget reservation of each claimed row, by row seq, until its attempt ends. */
   private readonly reservations = new Map<number, number>();
   /** The live feed's reader of other processes' changes, while anyone listens. */
-  private feed: { timer: NodeJS.Timeout; mark: { change: number; warning: number }; polls: number } | null = null;
+  private feed: { timer: NodeJS.Timeout; mark: { change: number; warning: number } | null; polls: number; busy: boolean } | null = null;
   /** What each message last looked like in the feed, and the warnings already sent. */
   private readonly shown = new Map<string, string>();
   private readonly shownWarnings = new Set<number>();
 
   constructor(
-    private readonly db: Db,
+    private readonly store: MailStore,
     private readonly mailer: GraphMailer,
     private readonly config: MailConfigSource,
     options: OutboxOptions,
     private readonly logger: MailLogger = silentLogger,
   ) {
     this.options = { ...DEFAULT_OUTBOX_OPTIONS, random: Math.random, now: Date.now, ...stripUndefined(options) } as ResolvedOptions;
-    this.log = new LogStore(db);
-    this.budget = this.options.sendBudget === 'off' ? null : new SendBudgetLedger(db, this.options.sendBudget);
+    this.log = store;
+    this.budget = this.options.sendBudget === 'off' ? null : this.options.sendBudget;
   }
 
   now(): number {
@@ -191,9 +195,16 @@ export class Outbox {
    */
   private startFeed(): void {
     if (this.feed) return;
-    const timer = setInterval(() => this.pollFeed(), this.options.feedPollMs);
+    const timer = setInterval(() => void this.pollFeed(), this.options.feedPollMs);
     timer.unref();
-    this.feed = { timer, mark: this.log.changeMark(), polls: 0 };
+    const feed: NonNullable<Outbox['feed']> = { timer, mark: null, polls: 0, busy: false };
+    this.feed = feed;
+    this.store.changeMark().then(
+      (mark) => {
+        feed.mark ??= mark;
+      },
+      (error: unknown) => this.logger.warn('mail: the live feed could not read the changes', { error: String(error) }),
+    );
   }
 
   private stopFeed(): void {
@@ -204,18 +215,23 @@ export class Outbox {
     this.shownWarnings.clear();
   }
 
-  private pollFeed(): void {
+  private async pollFeed(): Promise<void> {
     const feed = this.feed;
-    if (!feed) return;
+    // A poll still reading (or a start whose mark is not read yet) is not overtaken.
+    if (!feed || !feed.mark || feed.busy) return;
+    feed.busy = true;
     try {
-      const { entries, warnings, mark } = this.log.changesSince(feed.mark);
+      const { entries, warnings, mark } = await this.store.changesSince(feed.mark);
+      if (this.feed !== feed) return;
       feed.mark = mark;
       for (const entry of entries) this.emitEntry(entry);
       for (const warning of warnings) this.emitWarning(warning);
       feed.polls += 1;
-      if (feed.polls % 600 === 0) this.log.pruneChanges(this.now() - CHANGES_KEPT_MS);
+      if (feed.polls % 600 === 0) await this.store.pruneChanges(this.now() - CHANGES_KEPT_MS);
     } catch (error) {
       this.logger.warn('mail: the live feed could not read the changes', { error: String(error) });
+    } finally {
+      feed.busy = false;
     }
   }
 
@@ -244,14 +260,14 @@ export class Outbox {
     }
   }
 
-  private emitRow(id: string): void {
+  private async emitRow(id: string): Promise<void> {
     if (this.listeners.size === 0) return;
-    const entry = this.log.entry(id);
+    const entry = await this.store.entry(id);
     if (entry) this.emitEntry(entry);
   }
 
-  warn(code: string, message: string, hint: string): MailWarning {
-    const warning = this.log.addWarning(code, message, hint);
+  async warn(code: string, message: string, hint: string): Promise<MailWarning> {
+    const warning = await this.store.addWarning(code, message, hint);
     this.logger.warn(`mail: ${message}`, { code });
     if (this.listeners.size > 0) this.emitWarning(warning);
     return warning;
@@ -277,17 +293,23 @@ export class Outbox {
     const now = this.now();
     const recipients = [...stored.to, ...(stored.cc ?? []), ...(stored.bcc ?? [])].join(', ');
     try {
-      this.db
-        .prepare(
-          `INSERT INTO mail_outbox (id, created_at, updated_at, source, status, recipients, to_json, subject, message_json, attachments_json, total_bytes, next_attempt_at)
-           VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(id, now, now, source, recipients, JSON.stringify(stored.to), stored.subject, JSON.stringify(stored), JSON.stringify(records), records.reduce((sum, r) => sum + r.size, 0), now);
+      await this.store.insertMessage({
+        id,
+        created_at: now,
+        source,
+        recipients,
+        to_json: JSON.stringify(stored.to),
+        subject: stored.subject,
+        message_json: JSON.stringify(stored),
+        attachments_json: JSON.stringify(records),
+        total_bytes: records.reduce((sum, r) => sum + r.size, 0),
+        next_attempt_at: now,
+      });
     } catch (error) {
       await removeAttachments(this.options.dataDir, id);
       throw error;
     }
-    this.emitRow(id);
+    await this.emitRow(id);
     this.wake();
     return id;
   }
@@ -295,36 +317,34 @@ export class Outbox {
   // Admin actions.
 
   /** Queues a failed or unknown message again with a fresh attempt budget: the admin decided. */
-  retry(id: string): { ok: true } | { ok: false; reason: 'not-found' | 'conflict'; status?: string } {
-    const row = this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+  async retry(id: string): Promise<{ ok: true } | { ok: false; reason: 'not-found' | 'conflict'; status?: string }> {
+    const row = await this.store.row(id);
     if (!row) return { ok: false, reason: 'not-found' };
     if (row.status !== 'failed' && row.status !== 'unknown') return { ok: false, reason: 'conflict', status: row.status };
     const now = this.now();
     // On the sendMail path the admin's retry is the decision to send again; a draft is still looked
     // up first, so a message that did go out is not sent twice.
     const phase = row.path === 'sendMail' ? 'new' : row.phase;
-    const changed = this.db
-      .prepare(
-        `UPDATE mail_outbox SET status = 'queued', attempt_base = attempts, window_start = NULL, next_attempt_at = ?, finished_at = NULL,
-           error_json = NULL, phase = ?, updated_at = ? WHERE seq = ? AND status IN ('failed', 'unknown')`,
-      )
-      .run(now, phase, now, row.seq).changes;
+    const changed = await this.store.requeue(row.seq, phase, now);
     if (!changed) return { ok: false, reason: 'conflict' };
-    this.emitRow(id);
+    await this.emitRow(id);
     this.wake();
     return { ok: true };
   }
 
   // Workers.
 
-  /** Recovers orphaned rows, then starts the workers. */
+  /** Recovers orphaned rows, then starts the workers (no worker claims before the recovery is committed). */
   start(): void {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
-    this.recover();
-    void this.removeOrphanFiles();
-    this.loops = Array.from({ length: this.options.workers }, (_, index) => this.loop(index));
+    const recovered = this.recover().then(
+      () => undefined,
+      (error: unknown) => this.logger.error('mail: the rows left in sending could not be recovered', { error: String(error) }),
+    );
+    this.loops = Array.from({ length: this.options.workers }, (_, index) => recovered.then(() => this.loop(index)));
+    void recovered.then(() => this.removeOrphanFiles()).catch(() => undefined);
   }
 
   /** Stops claiming; waits for in-flight sends, and aborts them after `graceMs` (their rows are reconciled later). */
@@ -349,12 +369,8 @@ export class Outbox {
    * Rows left in `sending` by a process that is gone go back to the queue with their phase intact, so
    * the next claim reconciles them (looked up on the draft path, `unknown` on the sendMail path).
    */
-  recover(now = this.now()): number {
-    const sql = this.options.singleInstance
-      ? "UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ? WHERE status = 'sending'"
-      : "UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ? WHERE status = 'sending' AND lease_until < ?";
-    const params = this.options.singleInstance ? [now, now] : [now, now, now];
-    const changed = this.db.prepare(sql).run(...params).changes;
+  async recover(now = this.now()): Promise<number> {
+    const changed = await this.store.recover(now, this.options.singleInstance);
     if (changed) this.logger.info('mail: rows left in sending are reconciled', { count: changed });
     return changed;
   }
@@ -394,9 +410,9 @@ export class Outbox {
   private async loop(index: number): Promise<void> {
     while (this.running) {
       const config = await this.readyConfig();
-      const row = config && this.running ? this.claim(this.now(), budgetMailbox(config)) : null;
+      const row = config && this.running ? await this.claim(this.now(), budgetMailbox(config)) : null;
       if (!row || !config) {
-        await this.sleep(config ? this.idleFor() : this.options.pollMs);
+        await this.sleep(config ? await this.idleFor() : this.options.pollMs);
         continue;
       }
       try {
@@ -409,8 +425,8 @@ export class Outbox {
     }
   }
 
-  private idleFor(now = this.now()): number {
-    const next = (this.db.prepare("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued'").get() as { at: number | null }).at;
+  private async idleFor(now = this.now()): Promise<number> {
+    const next = await this.store.nextDueAt();
     return next === null ? this.options.pollMs : Math.min(this.options.pollMs, Math.max(5, next - now));
   }
 
@@ -419,52 +435,23 @@ export class Outbox {
    * a queued row is taken only when `mailbox`'s budget allows it, and its reservation is made in the
    * same transaction; when the budget is spent, the due rows wait, queued, until it frees up.
    */
-  claim(now = this.now(), mailbox = ''): OutboxRow | null {
-    const lease = now + this.options.leaseMs;
-    const take = (pick: string, ...params: unknown[]) =>
-      this.db
-        .prepare(`UPDATE mail_outbox SET status = 'sending', lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = (${pick}) RETURNING *`)
-        .get(this.owner, lease, now, ...params) as OutboxRow | undefined;
-    const due = "SELECT seq FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 1";
-    const budget = this.budget;
-    let dayBudgetSpentUntil = 0;
-    const row = budget
-      ? this.db
-          .transaction((): OutboxRow | undefined => {
-            const expired = take("SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT 1", now);
-            const candidate = expired ?? (this.db.prepare(due.replace('SELECT seq', 'SELECT seq, message_json')).get(now) as Pick<OutboxRow, 'seq' | 'message_json'> | undefined);
-            if (!candidate) return undefined;
-            const recipients = recipientCount(candidate.message_json);
-            const { at, day } = budget.wait(mailbox, recipients, now);
-            if (at > now) {
-              if (day) dayBudgetSpentUntil = at;
-              if (expired) {
-                this.db.prepare("UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ? WHERE seq = ?").run(at, expired.seq);
-              }
-              // Over budget: every due row waits, queued, for the time the budget frees up; the order stays.
-              this.db.prepare("UPDATE mail_outbox SET next_attempt_at = ?, updated_at = ? WHERE status = 'queued' AND next_attempt_at < ?").run(at, now, at);
-              return undefined;
-            }
-            const claimed = expired ?? take('SELECT ?', candidate.seq);
-            if (claimed) this.reservations.set(claimed.seq, budget.reserve(mailbox, claimed.seq, recipients, now));
-            return claimed;
-          })
-          .immediate()
-      : (take("SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT 1", now) ?? take(due, now));
-    if (dayBudgetSpentUntil) this.warnDayBudgetSpent(mailbox, dayBudgetSpentUntil);
+  async claim(now = this.now(), mailbox = ''): Promise<OutboxRow | null> {
+    const { row, reservation, dayBudgetSpentUntil } = await this.store.claim({ now, owner: this.owner, leaseMs: this.options.leaseMs, mailbox, budget: this.budget });
+    if (row && reservation !== null) this.reservations.set(row.seq, reservation);
+    if (dayBudgetSpentUntil) await this.warnDayBudgetSpent(mailbox, dayBudgetSpentUntil);
     if (!row) return null;
-    this.emitRow(row.id);
+    await this.emitRow(row.id);
     return row;
   }
 
   /** Once per stretch of a spent day budget: the log says why messages wait, and until when. */
-  private warnDayBudgetSpent(mailbox: string, until: number): void {
+  private async warnDayBudgetSpent(mailbox: string, until: number): Promise<void> {
     const key = `budget.dayWarned.${mailbox}`;
-    const warned = this.db.prepare('SELECT value FROM mail_meta WHERE key = ?').get(key) as { value: string } | undefined;
-    if (warned && Number(warned.value) > this.now()) return;
-    this.db.prepare('INSERT INTO mail_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, String(until));
-    const { recipientsPerDay } = this.budget!.budget;
-    this.warn(
+    const warned = await this.store.meta(key);
+    if (warned !== null && Number(warned) > this.now()) return;
+    await this.store.setMeta(key, String(until));
+    const { recipientsPerDay } = this.budget!;
+    await this.warn(
       'SEND_BUDGET_SPENT',
       `The mailbox ${mailbox || 'of the connected account'} has used its budget of ${recipientsPerDay} recipients for the last 24 hours (Exchange Online's limit): the queued messages wait until ${new Date(until).toISOString()}, then go out.`,
       'Nothing is lost. To send more, spread the mail over several mailboxes, or ask whether fewer recipients would do.',
@@ -472,29 +459,26 @@ export class Outbox {
   }
 
   /** Gives a claim's budget back when its attempt did not ask Graph to send. */
-  private settleReservation(row: OutboxRow, started: number): void {
+  private async settleReservation(row: OutboxRow, started: number): Promise<void> {
     const reservation = this.reservations.get(row.seq);
     if (reservation === undefined) return;
     this.reservations.delete(row.seq);
     const requested = row.send_requested_at !== null && row.send_requested_at >= started;
-    if (!requested) this.budget?.release(reservation);
+    if (!requested) await this.store.releaseReservation(reservation);
   }
 
-  private update(row: OutboxRow, patch: Partial<Pick<OutboxRow, 'phase' | 'path' | 'draft_id' | 'draft_user' | 'send_requested_at'>>): void {
+  /** Writes the row's phase fields; committed when it resolves, so only then may the step it records begin. */
+  private async update(row: OutboxRow, patch: Partial<PhasePatch>): Promise<void> {
     Object.assign(row, patch);
-    this.db
-      .prepare('UPDATE mail_outbox SET phase = ?, path = ?, draft_id = ?, draft_user = ?, send_requested_at = ?, updated_at = ? WHERE seq = ? AND lease_owner = ?')
-      .run(row.phase, row.path, row.draft_id, row.draft_user, row.send_requested_at, this.now(), row.seq, this.owner);
+    await this.store.savePhase(row.seq, this.owner, { phase: row.phase, path: row.path, draft_id: row.draft_id, draft_user: row.draft_user, send_requested_at: row.send_requested_at }, this.now());
   }
 
   private async process(row: OutboxRow, config: MailConfig): Promise<void> {
     const started = this.now();
     const heartbeat = setInterval(() => {
-      try {
-        this.db.prepare('UPDATE mail_outbox SET lease_until = ? WHERE seq = ? AND lease_owner = ?').run(this.now() + this.options.leaseMs, row.seq, this.owner);
-      } catch {
+      this.store.heartbeat(row.seq, this.owner, this.now() + this.options.leaseMs).catch(() => {
         // The next beat tries again; a lost lease only means another instance may reconcile the row.
-      }
+      });
     }, Math.max(1_000, Math.floor(this.options.leaseMs / 3)));
     let outcome: Outcome;
     let session: MailSession | undefined;
@@ -506,7 +490,7 @@ export class Outbox {
     } finally {
       clearInterval(heartbeat);
     }
-    this.settleReservation(row, started);
+    await this.settleReservation(row, started);
     await this.finish(row, outcome, started);
   }
 
@@ -555,29 +539,29 @@ export class Outbox {
         // Exchange shows a sent draft as a draft for a moment: only after the grace period does
         // "still a draft" mean "not sent".
         if (this.now() < due) return { kind: 'wait', until: due };
-        this.update(row, { phase: 'ready' });
+        await this.update(row, { phase: 'ready' });
       } else {
-        this.update(row, { phase: 'new', draft_id: null, draft_user: null, send_requested_at: null });
+        await this.update(row, { phase: 'new', draft_id: null, draft_user: null, send_requested_at: null });
       }
     }
     if (row.phase === 'draft' && row.draft_id) {
       // Its attachments may be incomplete; it was never sent, so it can go.
       await session.deleteDraft(row.draft_user ?? session.user, row.draft_id).catch(() => undefined);
-      this.update(row, { phase: 'new', draft_id: null, draft_user: null });
+      await this.update(row, { phase: 'new', draft_id: null, draft_user: null });
     }
     if (row.phase === 'new' || !row.draft_id) {
       const draftId = await session.createDraft(message);
       Object.assign(row, { draft_id: draftId, draft_user: session.user });
       if (attachments.length > 0) {
         // A draft whose attachments may not all arrive: a restart in this phase deletes it.
-        this.update(row, { phase: 'draft' });
+        await this.update(row, { phase: 'draft' });
         await session.addAttachments(session.user, draftId, attachments);
       }
     }
     // The draft id is committed before `/send`, in the same write as the request: whatever happens
     // next, the message can be looked up. No other write comes between: each is an fsync, and they
     // were a sixth of a message's time while its mailbox slot waited.
-    this.update(row, { phase: 'send-requested', send_requested_at: this.now() });
+    await this.update(row, { phase: 'send-requested', send_requested_at: this.now() });
     try {
       const info = await session.sendDraft(row.draft_user ?? session.user, row.draft_id!);
       if (info.retryAfterMs !== undefined) {
@@ -588,7 +572,7 @@ export class Outbox {
     } catch (error) {
       if (!(error instanceof GraphCallError)) throw error;
       if (notProcessed(error)) {
-        this.update(row, { phase: 'ready' });
+        await this.update(row, { phase: 'ready' });
         return this.outcomeOf(error);
       }
       if (error.kind === 'http' && (error.status ?? 0) < 500) return { kind: 'failed', error: describeError(error), info: error.info };
@@ -609,7 +593,7 @@ export class Outbox {
         },
       };
     }
-    this.update(row, { phase: 'send-requested', send_requested_at: this.now() });
+    await this.update(row, { phase: 'send-requested', send_requested_at: this.now() });
     try {
       const info = await session.sendMail(message, attachments, session.config.saveToSentItems);
       if (info.retryAfterMs !== undefined) {
@@ -619,11 +603,11 @@ export class Outbox {
       return { kind: 'sent', via: 'sent', info };
     } catch (error) {
       if (!(error instanceof GraphCallError)) {
-        this.update(row, { phase: 'new' });
+        await this.update(row, { phase: 'new' });
         throw error;
       }
       if (notProcessed(error) || (error.kind === 'http' && (error.status ?? 0) < 500)) {
-        this.update(row, { phase: 'new' });
+        await this.update(row, { phase: 'new' });
         return this.outcomeOf(error);
       }
       return { kind: 'unknown', error: ambiguous(describeError(error), false), info: error.info };
@@ -640,10 +624,8 @@ export class Outbox {
     const info = outcome.kind === 'wait' ? undefined : outcome.info;
 
     if (outcome.kind === 'wait') {
-      this.db
-        .prepare("UPDATE mail_outbox SET status = 'queued', next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE seq = ? AND lease_owner = ?")
-        .run(outcome.until, now, row.seq, this.owner);
-      this.emitRow(row.id);
+      await this.store.postpone(row.seq, this.owner, outcome.until, now);
+      await this.emitRow(row.id);
       return;
     }
     const attempts = row.attempts + 1;
@@ -678,18 +660,12 @@ export class Outbox {
       // crash right here leaves the row 'sending', which reconciliation resolves without the files.
       await removeAttachments(this.options.dataDir, row.id).catch(() => undefined);
     }
-    this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO mail_attempts (message_seq, at, outcome, http_status, request_id, client_request_id, error_json, ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(row.seq, started, attemptOutcome, info?.status ?? null, info?.requestId ?? null, info?.clientRequestId || null, error ? JSON.stringify(error) : null, now - started);
-      this.db
-        .prepare(
-          `UPDATE mail_outbox SET status = ?, attempts = ?, window_start = ?, next_attempt_at = ?, finished_at = ?, duration_ms = ?, error_json = ?,
-             lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE seq = ?`,
-        )
-        .run(status, attempts, windowStart, nextAt, terminal ? now : null, now - row.created_at, error ? JSON.stringify(error) : null, now, row.seq);
-    })();
-    this.emitRow(row.id);
+    await this.store.finishAttempt(
+      row.seq,
+      { at: started, outcome: attemptOutcome, httpStatus: info?.status ?? null, requestId: info?.requestId ?? null, clientRequestId: info?.clientRequestId || null, error, ms: now - started },
+      { status, attempts, window_start: windowStart, next_attempt_at: nextAt, finished_at: terminal ? now : null, duration_ms: now - row.created_at, error, updated_at: now },
+    );
+    await this.emitRow(row.id);
   }
 
   /** Deletes attachment folders whose row never got committed (a crash during enqueue). */
@@ -701,10 +677,9 @@ export class Outbox {
     } catch {
       return 0;
     }
-    const exists = this.db.prepare('SELECT 1 FROM mail_outbox WHERE id = ?');
     let removed = 0;
     for (const name of names) {
-      if (exists.get(name)) continue;
+      if (await this.store.hasMessage(name)) continue;
       try {
         const info = await stat(join(root, name));
         if (Date.now() - info.mtimeMs < olderThanMs) continue;
@@ -717,19 +692,19 @@ export class Outbox {
     return removed;
   }
 
-  /** Deletes finished rows older than `days` and their files. */
   /** Drops the send budget's day-old reservations and the live feed's hour-old changes. */
-  prune(now = this.now()): void {
-    this.budget?.prune(now);
-    this.log.pruneChanges(now - CHANGES_KEPT_MS);
+  async prune(now = this.now()): Promise<void> {
+    if (this.budget) await this.store.pruneBudget(now);
+    await this.store.pruneChanges(now - CHANGES_KEPT_MS);
   }
 
+  /** Deletes finished rows older than `days` and their files. */
   async purge(days: number, now = this.now()): Promise<number> {
     const cutoff = now - days * 86_400_000;
-    this.prune(now);
+    await this.prune(now);
     let removed = 0;
     for (;;) {
-      const ids = this.log.purgeBatch(cutoff);
+      const ids = await this.store.purgeBatch(cutoff);
       for (const id of ids) await removeAttachments(this.options.dataDir, id);
       removed += ids.length;
       if (ids.length === 0) break;
@@ -740,13 +715,18 @@ export class Outbox {
   }
 
   /** A log entry's row as sent to listeners, by id. */
-  entry(id: string): LogEntry | null {
-    return this.log.entry(id);
+  entry(id: string): Promise<LogEntry | null> {
+    return this.store.entry(id);
   }
 
   /** For tests and tools: the raw row. */
-  row(id: string): OutboxRow | undefined {
-    return this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+  row(id: string): Promise<OutboxRow | undefined> {
+    return this.store.row(id);
+  }
+
+  /** The sending mailbox's budget as the log page shows it; undefined when the budget is off. */
+  async budgetView(mailbox: string, now = this.now()): Promise<SendBudgetView | undefined> {
+    return this.budget ? budgetView(this.budget, await this.store.recipientsUsed(mailbox, now)) : undefined;
   }
 }
 

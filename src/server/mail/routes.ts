@@ -13,7 +13,7 @@ import type { FieldError } from '../../services/errors.js';
 import { LogQuerySchema, MailMessageSchema, parseWith, toFieldErrors } from '../../services/schemas.js';
 import { MailInputError, type AttachmentInput, type OwnedFileInput } from './attachments.js';
 import { logCsvStream } from './csv.js';
-import { InvalidCursorError } from './log-store.js';
+import { InvalidCursorError } from './store.js';
 import { readMultipart } from './multipart.js';
 import type { MailRuntime } from './runtime.js';
 
@@ -60,7 +60,7 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
     const query = parseLogQuery(c.req.query());
     if (!query.ok) return query.response;
     try {
-      const page = outbox.log.query(query.value);
+      const page = await outbox.log.query(query.value);
       const budget = await runtime.budgetView();
       return c.json(budget ? { ...page, budget } : page, 200, { 'cache-control': 'no-store' });
     } catch (error) {
@@ -128,17 +128,17 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
     });
   });
 
-  router.get('/log/warnings', (c) => c.json({ items: outbox.log.warnings() }, 200, { 'cache-control': 'no-store' }));
+  router.get('/log/warnings', async (c) => c.json({ items: await outbox.log.warnings() }, 200, { 'cache-control': 'no-store' }));
 
-  router.get('/log/:id', (c) => {
-    const detail = outbox.log.detail(c.req.param('id'));
+  router.get('/log/:id', async (c) => {
+    const detail = await outbox.log.detail(c.req.param('id'));
     if (!detail) return problem(404, 'Not found', 'No log entry has this id.');
     return c.json(detail, 200, { 'cache-control': 'no-store' });
   });
 
-  router.post('/log/:id/retry', (c) => {
+  router.post('/log/:id/retry', async (c) => {
     const id = c.req.param('id');
-    const result = outbox.retry(id);
+    const result = await outbox.retry(id);
     if (result.ok) return c.json({ id, status: 'queued' }, 202);
     if (result.reason === 'not-found') return problem(404, 'Not found', 'No log entry has this id.');
     return problem(409, 'Conflict', `Only failed or unknown messages can be retried; this one is ${result.status ?? 'not'} failed or unknown.`);

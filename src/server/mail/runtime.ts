@@ -11,6 +11,8 @@ import { TokenKeepAlive } from './keep-alive.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { SecretReminders } from './secret-reminders.js';
 import { budgetMailbox, parseSendBudget } from './send-budget.js';
+import { SqliteMailStore } from './sqlite-store.js';
+import type { MailStore } from './store.js';
 import { asMailLogger, type Db, type FetchLike, type MailConfig, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
 
 export interface MailModuleOptions {
@@ -39,6 +41,8 @@ export interface MailModuleOptions {
 /** What the module needs from the server core (the core's `ServerDeps` fits). */
 export interface MailDeps {
   db: Db;
+  /** Another engine of the mail store; default the SQLite store on `db`. */
+  mailStore?: MailStore;
   tokens: TokenSource;
   config: MailConfigSource;
   fetch?: FetchLike;
@@ -113,6 +117,7 @@ export class MailRuntime {
   readonly secretReminders: SecretReminders;
   readonly logger: MailLogger;
   readonly api: MailApi;
+  readonly store: MailStore;
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
   private started = false;
 
@@ -129,9 +134,10 @@ export class MailRuntime {
       ...stripUndefined(options.graph ?? {}),
     };
     this.mailer = new GraphMailer(deps.tokens, graph);
-    this.outbox = new Outbox(deps.db, this.mailer, deps.config, { ...options.outbox, dataDir: options.dataDir }, this.logger);
-    this.keepAlive = new TokenKeepAlive(deps.db, deps.tokens, deps.config, this.outbox, { intervalMs: options.keepAliveIntervalMs, checkMs: options.keepAliveCheckMs }, this.logger);
-    this.secretReminders = new SecretReminders(deps.db, deps.config, this.outbox, options.keepAliveCheckMs, this.logger);
+    this.store = deps.mailStore ?? new SqliteMailStore(deps.db);
+    this.outbox = new Outbox(this.store, this.mailer, deps.config, { ...options.outbox, dataDir: options.dataDir }, this.logger);
+    this.keepAlive = new TokenKeepAlive(this.store, deps.tokens, deps.config, this.outbox, { intervalMs: options.keepAliveIntervalMs, checkMs: options.keepAliveCheckMs }, this.logger);
+    this.secretReminders = new SecretReminders(this.store, deps.config, this.outbox, options.keepAliveCheckMs, this.logger);
     this.api = createMailApi(this);
   }
 
@@ -147,11 +153,7 @@ export class MailRuntime {
       if (this.options.retentionDays > 0) {
         void this.outbox.purge(this.options.retentionDays).catch((error) => this.logger.warn('mail: purge failed', { error: String(error) }));
       } else {
-        try {
-          this.outbox.prune();
-        } catch (error) {
-          this.logger.warn('mail: pruning the send budget or the change feed failed', { error: String(error) });
-        }
+        void this.outbox.prune().catch((error) => this.logger.warn('mail: pruning the send budget or the change feed failed', { error: String(error) }));
       }
     };
     purge();
@@ -170,15 +172,14 @@ export class MailRuntime {
 
   /** The sending mailbox's budget for the log page, when the outbox paces itself. */
   async budgetView(): Promise<SendBudgetView | undefined> {
-    const budget = this.outbox.budget;
-    if (!budget) return undefined;
+    if (!this.outbox.budget) return undefined;
     let config: MailConfig | null = null;
     try {
       config = await this.deps.config.getEffectiveConfig();
     } catch {
       return undefined;
     }
-    return config ? budget.view(budgetMailbox(config), this.outbox.now()) : undefined;
+    return config ? this.outbox.budgetView(budgetMailbox(config)) : undefined;
   }
 
   health() {
@@ -192,22 +193,27 @@ export class MailRuntime {
   async sendAndWait(message: MailApiMessage, options: { source?: 'app' | 'test'; timeoutMs?: number } = {}): Promise<LogEntryDetail> {
     const { id } = await this.api.send(message, { source: options.source ?? 'test' });
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-    return new Promise<LogEntryDetail>((resolve) => {
-      const check = () => {
-        const detail = this.outbox.log.detail(id);
+    return new Promise<LogEntryDetail>((resolve, reject) => {
+      let done = false;
+      const check = async () => {
+        const detail = await this.outbox.log.detail(id);
         if (detail && (detail.status === 'sent' || detail.status === 'failed' || detail.status === 'unknown')) return finish(detail);
         if (Date.now() >= deadline && detail) return finish(detail);
       };
-      const finish = (detail: LogEntryDetail) => {
+      const finish = (detail: LogEntryDetail | Error) => {
+        if (done) return;
+        done = true;
         unsubscribe();
         clearInterval(timer);
-        resolve(detail);
+        if (detail instanceof Error) reject(detail);
+        else resolve(detail);
       };
+      const checkNow = () => void check().catch((error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));
       const unsubscribe = this.outbox.onChange((event) => {
-        if (event.type === 'log' && event.entry.id === id) check();
+        if (event.type === 'log' && event.entry.id === id) checkNow();
       });
-      const timer = setInterval(check, 250);
-      check();
+      const timer = setInterval(checkNow, 250);
+      checkNow();
     });
   }
 }

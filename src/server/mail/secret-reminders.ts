@@ -5,7 +5,8 @@
  */
 import { secretReminderDays, daysLeft } from '../../services/secret-reminder.js';
 import type { Outbox } from './outbox.js';
-import type { Db, MailConfigSource, MailLogger } from './types.js';
+import type { MailStore } from './store.js';
+import type { MailConfigSource, MailLogger } from './types.js';
 
 export const SECRET_EXPIRES_SOON = 'SECRET_EXPIRES_SOON';
 
@@ -13,7 +14,7 @@ export class SecretReminders {
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: MailStore,
     private readonly config: MailConfigSource,
     private readonly outbox: Outbox,
     private readonly checkMs: number,
@@ -40,12 +41,12 @@ export class SecretReminders {
       const threshold = secretReminderDays(expiresAt, now);
       if (!expiresAt || threshold === null) return null;
       const key = `secretReminder.${expiresAt}.${threshold}`;
-      const written = this.db.prepare("INSERT INTO mail_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING").run(key).changes;
+      const written = await this.store.addMetaOnce(key, '1');
       if (!written) return null;
       const days = daysLeft(expiresAt, now) ?? threshold;
       const what = status.credential === 'certificate' ? 'certificate' : 'client secret';
       const date = expiresAt.slice(0, 10);
-      this.outbox.warn(
+      await this.outbox.warn(
         SECRET_EXPIRES_SOON,
         `The app's ${what} expires on ${date}, in ${days === 1 ? '1 day' : `${days} days`}; after that no mail can be sent.`,
         status.credential === 'certificate'

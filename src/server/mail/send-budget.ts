@@ -5,18 +5,17 @@
  * message it reserves the message and its recipients here; when the budget is spent, the message stays
  * queued with its next attempt at the time the budget frees up.
  *
- * A reservation is a row in `mail_send_budget`, made in the same SQLite transaction as the claim, so
- * several workers (or several instances on one store) never spend the same budget twice. A claim that
- * ends without asking Graph to send (a token failure, a reconciliation that found the message sent)
- * gives its reservation back.
+ * A reservation is a row in `mail_send_budget`, made in the same transaction as the claim, so several
+ * workers (or several instances on one store) never spend the same budget twice. A claim that ends
+ * without asking Graph to send (a token failure, a reconciliation that found the message sent) gives
+ * its reservation back. `SendBudgetLedger` is the SQLite engine's ledger (./sqlite-store.ts claims with
+ * it); the rest of this file is the same for every engine.
  */
 import type { SendBudgetView } from '../../services/contract.js';
+import type { SendBudget } from './store.js';
 import type { Db } from './types.js';
 
-export interface SendBudget {
-  messagesPerMinute: number;
-  recipientsPerDay: number;
-}
+export type { SendBudget } from './store.js';
 
 /** Exchange Online's limits for one mailbox. */
 export const EXCHANGE_SEND_BUDGET: SendBudget = { messagesPerMinute: 30, recipientsPerDay: 10_000 };
@@ -57,23 +56,20 @@ export function recipientCount(messageJson: string): number {
 }
 
 export class SendBudgetLedger {
-  constructor(
-    private readonly db: Db,
-    readonly budget: SendBudget,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   /**
    * When a message of `recipients` recipients may be sent from `mailbox`: `now` when the budget allows
    * it at once, else the first time both limits allow it. A message with more recipients than a whole
    * day's budget waits for an empty day and then goes alone (Exchange decides about it).
    */
-  availableAt(mailbox: string, recipients: number, now: number): number {
-    return this.wait(mailbox, recipients, now).at;
+  availableAt(budget: SendBudget, mailbox: string, recipients: number, now: number): number {
+    return this.wait(budget, mailbox, recipients, now).at;
   }
 
   /** `availableAt`, and whether the day's recipients (not only the minute's pace) hold the message back. */
-  wait(mailbox: string, recipients: number, now: number): { at: number; day: boolean } {
-    const { messagesPerMinute, recipientsPerDay } = this.budget;
+  wait(budget: SendBudget, mailbox: string, recipients: number, now: number): { at: number; day: boolean } {
+    const { messagesPerMinute, recipientsPerDay } = budget;
     let at = now;
     let day = false;
     const minute = this.db
@@ -119,9 +115,10 @@ export class SendBudgetLedger {
   prune(now: number): void {
     this.db.prepare('DELETE FROM mail_send_budget WHERE at <= ?').run(now - DAY);
   }
+}
 
-  view(mailbox: string, now: number): SendBudgetView {
-    const { messagesPerMinute, recipientsPerDay } = this.budget;
-    return { messagesPerMinute, recipientsPerDay, recipientsLeftToday: Math.max(recipientsPerDay - this.recipientsUsed(mailbox, now), 0) };
-  }
+/** The budget as the log page shows it, given the recipients reserved in the last 24 hours. */
+export function budgetView(budget: SendBudget, recipientsUsed: number): SendBudgetView {
+  const { messagesPerMinute, recipientsPerDay } = budget;
+  return { messagesPerMinute, recipientsPerDay, recipientsLeftToday: Math.max(recipientsPerDay - recipientsUsed, 0) };
 }

@@ -4,6 +4,7 @@
  */
 import { GraphMailer, type GraphMailerOptions } from '../../../src/server/mail/graph-mailer.js';
 import { Outbox, type OutboxOptions } from '../../../src/server/mail/outbox.js';
+import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
 import type { LogEntryDetail, LogStatus } from '../../../src/services/contract.js';
 import type { MailConfig, MailConfigSource, TokenSource } from '../../../src/server/mail/types.js';
 import { SandboxAppTokens, sandboxAppConfig } from './mail-core-fakes.js';
@@ -37,7 +38,7 @@ export async function startHarness(
   const tokens = options.tokens ?? new SandboxAppTokens(sandbox);
   const config = sandboxAppConfig(sandbox, options.config);
   const mailer = new GraphMailer(tokens, { sandboxOrigin: sandbox.origin, uploadRetryDelayMs: 100, ...options.graph });
-  const outbox = new Outbox(store.db, mailer, options.configSource ?? { getEffectiveConfig: () => config }, { dataDir: store.dataDir, ...FAST_OUTBOX, ...options.outbox });
+  const outbox = new Outbox(new SqliteMailStore(store.db), mailer, options.configSource ?? { getEffectiveConfig: () => config }, { dataDir: store.dataDir, ...FAST_OUTBOX, ...options.outbox });
   if (options.start !== false) outbox.start();
   return {
     store,
@@ -47,25 +48,27 @@ export async function startHarness(
     config,
     settle(id, statuses = ['sent', 'failed', 'unknown'], timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
-        const check = () => {
-          const detail = outbox.log.detail(id);
-          if (detail && statuses.includes(detail.status)) {
+        let finished = false;
+        const check = async () => {
+          const detail = await outbox.log.detail(id);
+          if (!finished && detail && statuses.includes(detail.status)) {
             done();
             resolve(detail);
           }
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`message ${id} did not reach ${statuses.join('/')} in ${timeoutMs} ms: ${JSON.stringify(outbox.log.detail(id))}`));
+          void outbox.log.detail(id).then((detail) => reject(new Error(`message ${id} did not reach ${statuses.join('/')} in ${timeoutMs} ms: ${JSON.stringify(detail)}`)), reject);
         }, timeoutMs);
-        const poll = setInterval(check, 50);
-        const unsubscribe = outbox.onChange(check);
+        const poll = setInterval(() => void check(), 50);
+        const unsubscribe = outbox.onChange(() => void check());
         const done = () => {
+          finished = true;
           clearTimeout(timer);
           clearInterval(poll);
           unsubscribe();
         };
-        check();
+        void check();
       });
     },
     async close() {

@@ -4,6 +4,7 @@
  */
 import { GraphMailer } from '../../../src/server/mail/graph-mailer.js';
 import { Outbox } from '../../../src/server/mail/outbox.js';
+import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
 import { SandboxAppTokens, sandboxAppConfig } from './mail-core-fakes.js';
 import { openMailDb } from './mail-db.js';
 import { SandboxControl, type SandboxProcess } from './mail-sandbox.js';
@@ -18,7 +19,7 @@ const sandbox: SandboxProcess = { origin, control, seed: await control.seed(), s
 const db = await openMailDb(dir);
 const config = sandboxAppConfig(sandbox);
 const mailer = new GraphMailer(new SandboxAppTokens(sandbox), { sandboxOrigin: origin, uploadChunkBytes: 3 * 320 * 1024, uploadRetryDelayMs: 100 });
-const outbox = new Outbox(db, mailer, { getEffectiveConfig: () => config }, { dataDir: dir, ...FAST_OUTBOX, workers: 4 });
+const outbox = new Outbox(new SqliteMailStore(db), mailer, { getEffectiveConfig: () => config }, { dataDir: dir, ...FAST_OUTBOX, workers: 4 });
 outbox.start();
 process.stdout.write('ready\n');
 setInterval(() => {}, 1 << 30);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GraphMailer } from '../../../src/server/mail/graph-mailer.js';
 import { Outbox } from '../../../src/server/mail/outbox.js';
+import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
 import type { Db } from '../../../src/server/mail/types.js';
 import { openMailDb } from '../helpers/mail-db.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
@@ -76,7 +77,7 @@ describe('crash safety', { timeout: 180_000 }, () => {
     const next = random(seed);
     const recipient = sandbox.seed.users[1].mail || sandbox.seed.users[1].userPrincipalName;
     const tokens = { getAccessToken: () => Promise.reject(new Error('this outbox only enqueues')) };
-    const enqueuer = new Outbox(db, new GraphMailer(tokens), { getEffectiveConfig: () => null }, { dataDir: dir });
+    const enqueuer = new Outbox(new SqliteMailStore(db), new GraphMailer(tokens), { getEffectiveConfig: () => null }, { dataDir: dir });
     const batch = `Crash ${randomUUID().slice(0, 8)}`;
     const subjects: string[] = [];
     for (let i = 0; i < 24; i += 1) {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GraphMailer } from '../../../src/server/mail/graph-mailer.js';
 import { Outbox, type OutboxEvent } from '../../../src/server/mail/outbox.js';
+import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
 import type { Db } from '../../../src/server/mail/types.js';
 import { startHarness, type Harness } from '../helpers/mail-harness.js';
 import { openMailDb } from '../helpers/mail-db.js';
@@ -25,7 +26,7 @@ describe('live feed across processes on one database', () => {
     sender = await startHarness(sandbox, { outbox: { singleInstance: false, feedPollMs: 50 } });
     // Its own connection to the same file, never started: it sends nothing, it only follows.
     watcherDb = await openMailDb(sender.store.dir);
-    watcher = new Outbox(watcherDb, new GraphMailer(noTokens, { sandboxOrigin: sandbox.origin }), { getEffectiveConfig: () => null }, {
+    watcher = new Outbox(new SqliteMailStore(watcherDb), new GraphMailer(noTokens, { sandboxOrigin: sandbox.origin }), { getEffectiveConfig: () => null }, {
       dataDir: sender.store.dataDir,
       singleInstance: false,
       feedPollMs: 50,
@@ -76,7 +77,7 @@ describe('live feed across processes on one database', () => {
   it("passes another process's warnings on once", async () => {
     const far = follow(watcher);
     try {
-      const warning = sender.outbox.warn('TEST_WARNING', 'A warning written by the other process.', 'Nothing to do.');
+      const warning = await sender.outbox.warn('TEST_WARNING', 'A warning written by the other process.', 'Nothing to do.');
       await until(() => far.events.some((event) => event.type === 'warning' && event.warning.id === warning.id), 'the warning');
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(far.events.filter((event) => event.type === 'warning' && event.warning.id === warning.id).length, 1);
@@ -95,7 +96,7 @@ describe('live feed across processes on one database', () => {
     } finally {
       far.stop();
     }
-    watcher.prune(Date.now() + 2 * 3_600_000);
+    await watcher.prune(Date.now() + 2 * 3_600_000);
     assert.equal((watcherDb.prepare('SELECT count(*) AS n FROM mail_changes').get() as { n: number }).n, 0);
   });
 });

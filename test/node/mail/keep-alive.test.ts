@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { GraphMailer } from '../../../src/server/mail/graph-mailer.js';
 import { TokenKeepAlive } from '../../../src/server/mail/keep-alive.js';
 import { Outbox, type OutboxEvent } from '../../../src/server/mail/outbox.js';
+import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
 import { silentLogger, type MailConfig } from '../../../src/server/mail/types.js';
 import { defaultEndpoints } from '../../../src/services/endpoints.js';
 import { SettableConfig } from '../helpers/mail-app.js';
@@ -34,25 +35,26 @@ describe('delegated token keep-alive', () => {
         },
       };
       const config = new SettableConfig(delegated, { connection: { state: 'connected', account: 'admin@contoso.com', connectedAt: '' } });
-      const outbox = new Outbox(store.db, new GraphMailer(tokens), config, { dataDir: store.dataDir });
+      const mailStore = new SqliteMailStore(store.db);
+      const outbox = new Outbox(mailStore, new GraphMailer(tokens), config, { dataDir: store.dataDir });
       const events: OutboxEvent[] = [];
       outbox.onChange((event) => events.push(event));
       const options = { intervalMs: 24 * 3_600_000, checkMs: 3_600_000 };
-      const keepAlive = new TokenKeepAlive(store.db, tokens, config, outbox, options, silentLogger);
+      const keepAlive = new TokenKeepAlive(mailStore, tokens, config, outbox, options, silentLogger);
       const t0 = Date.parse('2024-05-01T00:00:00Z');
 
       assert.equal(await keepAlive.runOnce(t0), 'refreshed');
       assert.deepEqual(calls, [{ forceRefresh: true }]);
       assert.equal(await keepAlive.runOnce(t0 + 3_600_000), 'skipped', 'not due yet');
       // A new instance (a restart) reads the stored time.
-      const restarted = new TokenKeepAlive(store.db, tokens, config, outbox, options, silentLogger);
+      const restarted = new TokenKeepAlive(new SqliteMailStore(store.db), tokens, config, outbox, options, silentLogger);
       assert.equal(await restarted.runOnce(t0 + 2 * 3_600_000), 'skipped');
       assert.equal(await restarted.runOnce(t0 + 25 * 3_600_000), 'refreshed');
 
       fail = true;
       assert.equal(await restarted.runOnce(t0 + 50 * 3_600_000), 'failed');
       assert.equal(await restarted.runOnce(t0 + 50 * 3_600_000 + 60_000), 'skipped', 'no warning storm: waits for the next check');
-      const warnings = outbox.log.warnings();
+      const warnings = await outbox.log.warnings();
       assert.equal(warnings.length, 1);
       assert.equal(warnings[0].code, 'KEEPALIVE_FAILED');
       assert.match(warnings[0].message, /AADSTS700082/);

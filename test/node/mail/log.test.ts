@@ -6,6 +6,7 @@ import type { LogEntry, LogStatus } from '../../../src/services/contract.js';
 import { csvCell, logCsvStream } from '../../../src/server/mail/csv.js';
 import { GraphMailer } from '../../../src/server/mail/graph-mailer.js';
 import { InvalidCursorError, LogStore, TEXT_COUNT_CAP } from '../../../src/server/mail/log-store.js';
+import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
 import { Outbox } from '../../../src/server/mail/outbox.js';
 import type { Db } from '../../../src/server/mail/types.js';
 import { tempStore, type TestStore } from '../helpers/mail-db.js';
@@ -74,12 +75,12 @@ function parseCsv(text: string): string[][] {
 
 describe('notification log queries', () => {
   let store: TestStore;
-  let log: LogStore;
+  let log: SqliteMailStore;
   const base = Date.parse('2024-05-01T00:00:00Z');
 
   before(async () => {
     store = await tempStore();
-    log = new LogStore(store.db);
+    log = new SqliteMailStore(store.db);
     const rows = [];
     // 450 rows, two per millisecond so that the id decides the order between equal times.
     for (let i = 0; i < 450; i += 1) {
@@ -95,12 +96,12 @@ describe('notification log queries', () => {
   });
   after(() => store.close());
 
-  it('pages newest first with a keyset cursor, without gaps or repeats', () => {
+  it('pages newest first with a keyset cursor, without gaps or repeats', async () => {
     const seen: LogEntry[] = [];
     let cursor: string | undefined;
     const sizes: number[] = [];
     for (let page = 0; page < 10; page += 1) {
-      const result = log.query({ limit: 200, cursor });
+      const result = await log.query({ limit: 200, cursor });
       sizes.push(result.items.length);
       seen.push(...result.items);
       if (!result.nextCursor) break;
@@ -115,23 +116,23 @@ describe('notification log queries', () => {
     }
   });
 
-  it('counts follow every filter but status, and the status filter narrows the items', () => {
-    const all = log.query({});
+  it('counts follow every filter but status, and the status filter narrows the items', async () => {
+    const all = await log.query({});
     assert.deepEqual(all.counts, { queued: 0, sending: 0, ...groupCounts(store.db) } as typeof all.counts);
-    const failed = log.query({ status: 'failed', limit: 200 });
+    const failed = await log.query({ status: 'failed', limit: 200 });
     assert.ok(failed.items.length > 0 && failed.items.every((entry) => entry.status === 'failed'));
     assert.deepEqual(failed.counts, all.counts, 'the status filter does not change the counts');
     assert.equal(failed.items.length, all.counts.failed);
 
-    const text = log.query({ q: 'timesheet', limit: 200 });
+    const text = await log.query({ q: 'timesheet', limit: 200 });
     const expected = (store.db.prepare("SELECT status, count(*) AS n FROM mail_outbox WHERE subject LIKE '%timesheet%' GROUP BY status").all() as Array<{ status: LogStatus; n: number }>);
     for (const row of expected) assert.equal(text.counts[row.status], row.n);
     assert.equal(text.items.length, 90);
     assert.ok(text.items.every((entry) => /Timesheet/.test(entry.subject)));
   });
 
-  it('finds a case-insensitive substring of a recipient through the trigram index', () => {
-    const page = log.query({ q: 'payroll.TEAM3', limit: 200 });
+  it('finds a case-insensitive substring of a recipient through the trigram index', async () => {
+    const page = await log.query({ q: 'payroll.TEAM3', limit: 200 });
     // Team3, Team30..Team39 (i % 3 === 0 only), Team300..Team399 (same)
     const ids = page.items.map((entry) => entry.to[0]);
     assert.ok(ids.length > 0);
@@ -140,38 +141,38 @@ describe('notification log queries', () => {
     assert.ok(plan.some((step) => /VIRTUAL TABLE INDEX/.test(step.detail)), 'the text filter uses the FTS index');
   });
 
-  it('matches one or two characters with LIKE, and treats LIKE wildcards in the query as text', () => {
-    const short = log.query({ q: '99', limit: 200 });
+  it('matches one or two characters with LIKE, and treats LIKE wildcards in the query as text', async () => {
+    const short = await log.query({ q: '99', limit: 200 });
     assert.ok(short.items.length > 0);
     assert.ok(short.items.every((entry) => entry.subject.includes('99') || entry.to.some((to) => to.includes('99'))));
-    assert.equal(log.query({ q: '%' }).items.length, 0);
-    assert.equal(log.query({ q: '_' }).items.length, 0);
-    assert.equal(log.query({ q: '"%_' }).items.length, 0);
+    assert.equal((await log.query({ q: '%' })).items.length, 0);
+    assert.equal((await log.query({ q: '_' })).items.length, 0);
+    assert.equal((await log.query({ q: '"%_' })).items.length, 0);
   });
 
-  it('filters by date range: from inclusive, a bare to date covers its whole day', () => {
-    const day = log.query({ from: '2024-05-01', to: '2024-05-01', limit: 200 });
+  it('filters by date range: from inclusive, a bare to date covers its whole day', async () => {
+    const day = await log.query({ from: '2024-05-01', to: '2024-05-01', limit: 200 });
     // 225 distinct minutes from midnight: all within the first day (225 min < 24 h).
     assert.equal(day.items.length, 200);
-    const window = log.query({ from: '2024-05-01T00:10:00Z', to: '2024-05-01T00:20:00Z', limit: 200 });
+    const window = await log.query({ from: '2024-05-01T00:10:00Z', to: '2024-05-01T00:20:00Z', limit: 200 });
     assert.equal(window.items.length, 20);
     assert.ok(window.items.every((entry) => entry.createdAt >= '2024-05-01T00:10:00.000Z' && entry.createdAt < '2024-05-01T00:20:00.000Z'));
     const sum = Object.values(window.counts).reduce((a, b) => a + b, 0);
     assert.equal(sum, 20);
-    assert.equal(log.query({ from: '2024-06-01' }).items.length, 0);
+    assert.equal((await log.query({ from: '2024-06-01' })).items.length, 0);
   });
 
-  it('refuses a cursor it did not issue', () => {
-    assert.throws(() => log.query({ cursor: 'bm90LWEtY3Vyc29y' }), InvalidCursorError);
+  it('refuses a cursor it did not issue', async () => {
+    await assert.rejects(log.query({ cursor: 'bm90LWEtY3Vyc29y' }), InvalidCursorError);
   });
 
-  it('keeps per-status counts in step through inserts, status changes and deletes', () => {
+  it('keeps per-status counts in step through inserts, status changes and deletes', async () => {
     const db = store.db;
     db.prepare("UPDATE mail_outbox SET status = 'sending' WHERE status = 'queued'").run();
     db.prepare("UPDATE mail_outbox SET status = 'failed' WHERE rowid % 11 = 0").run();
     db.prepare('DELETE FROM mail_outbox WHERE rowid % 13 = 0').run();
     const counted = groupCounts(db);
-    const kept = log.counts();
+    const kept = await log.counts();
     for (const status of ['queued', 'sending', 'sent', 'failed', 'unknown'] as const) assert.equal(kept[status], counted[status] ?? 0, status);
   });
 });
@@ -206,7 +207,7 @@ describe('CSV export', () => {
   });
 
   it('streams every matching row across pages, with the filters of /log', async () => {
-    const text = await readAll(logCsvStream(new LogStore(store.db), {}, 100));
+    const text = await readAll(logCsvStream(new SqliteMailStore(store.db), {}, 100));
     assert.ok(text.startsWith('\uFEFFid,createdAt,status'));
     const rows = parseCsv(text.slice(1));
     assert.equal(rows.length, 1 + 456);
@@ -214,7 +215,7 @@ describe('CSV export', () => {
     for (const subject of subjects) assert.ok(!/^[=+\-@\t\r]/.test(subject), `unsafe cell ${JSON.stringify(subject)}`);
     assert.ok(subjects.includes(`'=HYPERLINK("http://evil.test","click")`));
     assert.ok(subjects.includes('Line\nbreak, "quoted"'));
-    const filtered = parseCsv((await readAll(logCsvStream(new LogStore(store.db), { q: 'bulk 44' }))).slice(1));
+    const filtered = parseCsv((await readAll(logCsvStream(new SqliteMailStore(store.db), { q: 'bulk 44' }))).slice(1));
     assert.deepEqual(filtered.slice(1).map((row) => row[5]).sort(), ['Bulk 44', ...Array.from({ length: 10 }, (_, i) => `Bulk 44${i}`)].sort());
   });
 });
@@ -223,7 +224,7 @@ describe('retention', () => {
   it('purges finished rows older than the setting, with their attempts and files, and keeps unsent ones', async () => {
     const store = await tempStore();
     try {
-      const outbox = new Outbox(store.db, new GraphMailer(unusedTokens), noConfig, { dataDir: store.dataDir });
+      const outbox = new Outbox(new SqliteMailStore(store.db), new GraphMailer(unusedTokens), noConfig, { dataDir: store.dataDir });
       const old = await outbox.enqueue({ to: ['old@contoso.com'], subject: 'Old report', text: 'x' }, [{ name: 'a.txt', contentType: 'text/plain', contentBase64: Buffer.from('hello').toString('base64') }]);
       const oldQueued = await outbox.enqueue({ to: ['queued@contoso.com'], subject: 'Old but unsent', text: 'x' });
       const recent = await outbox.enqueue({ to: ['new@contoso.com'], subject: 'New report', text: 'x' }, [{ name: 'b.txt', contentType: 'text/plain', contentBase64: 'aGk=' }]);
@@ -235,15 +236,15 @@ describe('retention', () => {
 
       const removed = await outbox.purge(90);
       assert.equal(removed, 1);
-      assert.equal(outbox.row(old), undefined);
-      assert.ok(outbox.row(oldQueued));
-      assert.ok(outbox.row(recent));
+      assert.equal(await outbox.row(old), undefined);
+      assert.ok(await outbox.row(oldQueued));
+      assert.ok(await outbox.row(recent));
       assert.ok(!existsSync(join(store.dataDir, 'attachments', old)));
       assert.ok(existsSync(join(store.dataDir, 'attachments', recent)));
       assert.equal((store.db.prepare('SELECT count(*) AS n FROM mail_attempts').get() as { n: number }).n, 0);
-      assert.equal(outbox.log.query({ q: 'Old report' }).items.length, 0, 'the text index forgets purged rows');
-      assert.equal(outbox.log.counts().failed, 0);
-      assert.equal(outbox.log.counts().queued, 2);
+      assert.equal((await outbox.log.query({ q: 'Old report' })).items.length, 0, 'the text index forgets purged rows');
+      assert.equal((await outbox.log.counts()).failed, 0);
+      assert.equal((await outbox.log.counts()).queued, 2);
     } finally {
       store.close();
     }
@@ -254,10 +255,10 @@ describe('untrusted text', () => {
   it('is stored and returned exactly as sent', async () => {
     const store = await tempStore();
     try {
-      const outbox = new Outbox(store.db, new GraphMailer(unusedTokens), noConfig, { dataDir: store.dataDir });
+      const outbox = new Outbox(new SqliteMailStore(store.db), new GraphMailer(unusedTokens), noConfig, { dataDir: store.dataDir });
       const subject = '<script>alert(1)</script> \u202Egnp.exe \u0000?';
       const id = await outbox.enqueue({ to: ['x@contoso.com'], subject: subject.replace('\u0000', ''), html: '<b>hi</b>' });
-      assert.equal(outbox.log.entry(id)?.subject, subject.replace('\u0000', ''));
+      assert.equal((await outbox.log.entry(id))?.subject, subject.replace('\u0000', ''));
     } finally {
       store.close();
     }
@@ -266,13 +267,13 @@ describe('untrusted text', () => {
 
 describe('text search on many rows', () => {
   let store: TestStore;
-  let log: LogStore;
+  let log: SqliteMailStore;
   const start = Date.parse('2023-01-01T00:00:00Z');
   const total = 6000;
 
   before(async () => {
     store = await tempStore();
-    log = new LogStore(store.db);
+    log = new SqliteMailStore(store.db);
     const rows = [];
     for (let i = 0; i < total; i += 1) {
       rows.push({
@@ -292,8 +293,8 @@ describe('text search on many rows', () => {
       .prepare(`SELECT id, status FROM mail_outbox WHERE (subject LIKE ? OR recipients LIKE ?) AND ${where} ORDER BY seq DESC`)
       .all(`%${like}%`, `%${like}%`) as Array<{ id: string; status: LogStatus }>;
 
-  it('pages a trigram search newest first across cursors, with status and date filters, without gaps or repeats', () => {
-    const cases: Array<[Parameters<LogStore['query']>[0], string]> = [
+  it('pages a trigram search newest first across cursors, with status and date filters, without gaps or repeats', async () => {
+    const cases: Array<[Parameters<SqliteMailStore['query']>[0], string]> = [
       [{ q: 'contoso' }, '1'],
       [{ q: 'contoso', status: 'failed' }, "status = 'failed'"],
       [{ q: 'user42@' }, '1'],
@@ -305,7 +306,7 @@ describe('text search on many rows', () => {
       const seen: string[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < 500; page += 1) {
-        const result = log.query({ ...query, limit: 37, cursor });
+        const result = await log.query({ ...query, limit: 37, cursor });
         seen.push(...result.items.map((entry) => entry.id));
         if (!result.nextCursor) break;
         cursor = result.nextCursor;
@@ -314,10 +315,10 @@ describe('text search on many rows', () => {
     }
   });
 
-  it('stops counting a text search at TEXT_COUNT_CAP matches, newest first, and says the counts are lower bounds', () => {
+  it('stops counting a text search at TEXT_COUNT_CAP matches, newest first, and says the counts are lower bounds', async () => {
     const all = scan('contoso');
     assert.ok(all.length > TEXT_COUNT_CAP);
-    const page = log.query({ q: 'contoso', limit: 10 });
+    const page = await log.query({ q: 'contoso', limit: 10 });
     assert.equal(page.countsCapped, true);
     const newest = all.slice(0, TEXT_COUNT_CAP);
     for (const status of ['sent', 'failed', 'unknown'] as const) {
@@ -326,17 +327,17 @@ describe('text search on many rows', () => {
     assert.equal(Object.values(page.counts).reduce((sum, n) => sum + n, 0), TEXT_COUNT_CAP);
 
     // Under the cap the counts are exact and the flag is absent; short text (LIKE) is capped the same way.
-    const few = log.query({ q: 'user42@' });
+    const few = await log.query({ q: 'user42@' });
     assert.equal(few.countsCapped, undefined);
     assert.equal(few.counts.sent + few.counts.failed + few.counts.unknown, scan('user42@').length);
-    const short = log.query({ q: '7' });
+    const short = await log.query({ q: '7' });
     assert.equal(short.countsCapped, true);
     assert.equal(Object.values(short.counts).reduce((sum, n) => sum + n, 0), TEXT_COUNT_CAP);
-    assert.equal(log.query({}).countsCapped, undefined, 'counts without text are exact');
+    assert.equal((await log.query({})).countsCapped, undefined, 'counts without text are exact');
   });
 
   it('walks the trigram index in rowid order, so a page stops early instead of sorting every match', () => {
-    const plan = (query: Parameters<LogStore['query']>[0]) => {
+    const plan = (query: Parameters<SqliteMailStore['query']>[0]) => {
       const statements: string[] = [];
       const prepare = store.db.prepare.bind(store.db);
       const spy = Object.assign(Object.create(store.db) as Db, {
@@ -356,11 +357,11 @@ describe('text search on many rows', () => {
     }
   });
 
-  it('still reads a cursor issued before cursors carried the arrival order', () => {
-    const first = log.query({ q: 'contoso', limit: 5 });
+  it('still reads a cursor issued before cursors carried the arrival order', async () => {
+    const first = await log.query({ q: 'contoso', limit: 5 });
     const last = first.items[4];
     const legacy = Buffer.from(`${Date.parse(last.createdAt)}:${last.id}`, 'utf8').toString('base64url');
-    const next = log.query({ q: 'contoso', limit: 5, cursor: legacy });
+    const next = await log.query({ q: 'contoso', limit: 5, cursor: legacy });
     assert.deepEqual(next.items.map((entry) => entry.id), scan('contoso').slice(5, 10).map((row) => row.id));
   });
 });

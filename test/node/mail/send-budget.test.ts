@@ -73,15 +73,15 @@ describe('the send budget (sandbox)', { timeout: 120_000 }, () => {
     const tag = `Burst ${randomUUID().slice(0, 8)}`;
     const ids: string[] = [];
     for (let i = 0; i < 8; i += 1) ids.push(await outbox.enqueue({ to: [recipients[1]!], subject: `${tag} ${i}`, text: 'Paced' }));
-    const statuses = () => ids.map((id) => outbox.log.entry(id)!.status);
-    const sentCount = () => statuses().filter((status) => status === 'sent').length;
+    const statuses = () => Promise.all(ids.map(async (id) => (await outbox.log.entry(id))!.status));
+    const sentCount = async () => (await statuses()).filter((status) => status === 'sent').length;
 
-    await until('three sent', () => sentCount() === 3);
+    await until('three sent', async () => (await sentCount()) === 3);
     // The workers keep polling; the budget keeps the rest queued, with their next attempt a minute on.
     await new Promise((resolve) => setTimeout(resolve, 600));
-    assert.deepEqual(statuses(), ['sent', 'sent', 'sent', 'queued', 'queued', 'queued', 'queued', 'queued']);
+    assert.deepEqual(await statuses(), ['sent', 'sent', 'sent', 'queued', 'queued', 'queued', 'queued', 'queued']);
     for (const id of ids.slice(3)) {
-      const row = outbox.row(id)!;
+      const row = (await outbox.row(id))!;
       assert.equal(row.attempts, 0, 'a message over budget is not attempted');
       assert.ok(row.next_attempt_at >= clock.now() + MINUTE - 1 && row.next_attempt_at <= clock.now() + MINUTE, `next attempt a minute on: ${row.next_attempt_at - clock.now()}`);
     }
@@ -89,14 +89,14 @@ describe('the send budget (sandbox)', { timeout: 120_000 }, () => {
 
     clock.advance(MINUTE);
     outbox.wake();
-    await until('six sent', () => sentCount() === 6);
+    await until('six sent', async () => (await sentCount()) === 6);
     await new Promise((resolve) => setTimeout(resolve, 400));
-    assert.equal(sentCount(), 6, 'no more than three in the second minute');
+    assert.equal(await sentCount(), 6, 'no more than three in the second minute');
 
     clock.advance(MINUTE);
     outbox.wake();
-    await until('all sent', () => sentCount() === 8);
-    assert.ok(!statuses().includes('failed'));
+    await until('all sent', async () => (await sentCount()) === 8);
+    assert.ok(!(await statuses()).includes('failed'));
     assert.equal((await delivered(tag)).length, 8);
 
     // Every send request, by the outbox's clock: never more than three within any minute.
@@ -146,26 +146,26 @@ describe('the send budget (sandbox)', { timeout: 120_000 }, () => {
       const tag = `Daily ${randomUUID().slice(0, 8)}`;
       const two = { to: [recipients[1]!], cc: [recipients[0]!], text: 'Two recipients' };
       const first = (await runtime.api.send({ ...two, subject: `${tag} 1` })).id;
-      await until('the first sent', () => runtime.outbox.log.entry(first)?.status === 'sent');
+      await until('the first sent', async () => (await runtime.outbox.log.entry(first))?.status === 'sent');
       clock.advance(3_600_000);
       const second = (await runtime.api.send({ ...two, subject: `${tag} 2` })).id;
-      await until('the second sent', () => runtime.outbox.log.entry(second)?.status === 'sent');
+      await until('the second sent', async () => (await runtime.outbox.log.entry(second))?.status === 'sent');
       assert.equal((await page()).budget?.recipientsLeftToday, 1);
 
       const third = (await runtime.api.send({ ...two, subject: `${tag} 3` })).id;
       await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal(runtime.outbox.log.entry(third)?.status, 'queued');
+      assert.equal((await runtime.outbox.log.entry(third))?.status, 'queued');
       // It fits once the first message's two recipients are a day old.
       const firstAt = (store.db.prepare("SELECT min(at) AS at FROM mail_send_budget").get() as { at: number }).at;
-      assert.equal(runtime.outbox.row(third)!.next_attempt_at, firstAt + DAY);
+      assert.equal((await runtime.outbox.row(third))!.next_attempt_at, firstAt + DAY);
       // The log says why it waits, once however often the workers look.
-      const spent = runtime.outbox.log.warnings().filter((warning) => warning.code === 'SEND_BUDGET_SPENT');
+      const spent = (await runtime.outbox.log.warnings()).filter((warning) => warning.code === 'SEND_BUDGET_SPENT');
       assert.equal(spent.length, 1, JSON.stringify(spent));
       assert.match(spent[0]!.message, new RegExp(`until ${new Date(firstAt + DAY).toISOString()}`));
 
       clock.advance(DAY - 3_600_000);
       runtime.outbox.wake();
-      await until('the third sent', () => runtime.outbox.log.entry(third)?.status === 'sent');
+      await until('the third sent', async () => (await runtime.outbox.log.entry(third))?.status === 'sent');
       // The first message's recipients are a day old; the second's and third's count.
       assert.equal((await page()).budget?.recipientsLeftToday, 1);
       assert.equal((await delivered(tag)).length, 3);

@@ -205,12 +205,12 @@ describe('sending through Graph (sandbox)', { timeout: 120_000 }, () => {
     assert.equal(entry.status, 'unknown');
     assert.equal(entry.error?.code, 'SEND_OUTCOME_UNKNOWN');
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.equal(harness.outbox.log.entry(id)?.status, 'unknown');
+    assert.equal((await harness.outbox.log.entry(id))?.status, 'unknown');
     assert.equal((await delivered(title)).length, 1);
     assert.equal((await requests('POST', /sendMail$/)).length, 1);
 
     // The admin decides: a retry from the log sends it again.
-    assert.deepEqual(harness.outbox.retry(id), { ok: true });
+    assert.deepEqual(await harness.outbox.retry(id), { ok: true });
     assert.equal((await harness.settle(id)).status, 'sent');
     assert.equal((await delivered(title)).length, 2);
   });

@@ -1,0 +1,252 @@
+/**
+ * The store interface of the mail module: every database operation of the outbox, the notification
+ * log, the send budget, the live feed and the schedules (keep-alive, secret reminders). The outbox and
+ * the routes use only this; `SqliteMailStore` (./sqlite-store.ts) is the engine on better-sqlite3.
+ *
+ * Written so that another engine can follow (PostgreSQL for several instances on one database):
+ * - every method is asynchronous, although the SQLite engine answers at once;
+ * - rows are plain objects and times are numbers (milliseconds since the epoch), never driver types;
+ * - a method that a caller needs atomic says so below, and an engine must run it in one transaction
+ *   (a write a caller awaits is committed when the promise resolves: the outbox relies on that before
+ *   every Graph call, see the phases in ./outbox.ts);
+ * - a leased row is written only by its lease owner (`owner`), so a second instance that took over an
+ *   expired lease is never overwritten by the first;
+ * - the per-status counts and the live feed's change list are the engine's job (SQLite keeps them with
+ *   triggers): every insert of a message, and every change of its status, attempts, error or duration,
+ *   counts and is listed as a change, in commit order.
+ */
+import type { LogCounts, LogEntry, LogEntryDetail, LogError, LogPage, LogQuery, LogStatus } from '../../services/contract.js';
+
+/** One message of the outbox, as stored. */
+export interface OutboxRow {
+  /** Arrival order: unique, increasing with every insert. */
+  seq: number;
+  id: string;
+  created_at: number;
+  updated_at: number;
+  source: 'app' | 'test';
+  status: LogStatus;
+  recipients: string;
+  to_json: string;
+  subject: string;
+  message_json: string;
+  attachments_json: string;
+  total_bytes: number;
+  attempts: number;
+  attempt_base: number;
+  window_start: number | null;
+  next_attempt_at: number;
+  lease_until: number | null;
+  lease_owner: string | null;
+  finished_at: number | null;
+  duration_ms: number;
+  path: 'draft' | 'sendMail' | null;
+  phase: 'new' | 'draft' | 'ready' | 'send-requested';
+  draft_id: string | null;
+  draft_user: string | null;
+  send_requested_at: number | null;
+  error_json: string | null;
+}
+
+/** The columns a log entry is made of. */
+export type EntryRow = Pick<OutboxRow, 'seq' | 'id' | 'created_at' | 'source' | 'status' | 'to_json' | 'subject' | 'attempts' | 'duration_ms' | 'error_json'>;
+
+/** A new message: the fields `enqueue` writes; the rest start at their defaults (`attempts` 0, `phase` 'new', no lease). */
+export type NewOutboxRow = Pick<
+  OutboxRow,
+  'id' | 'created_at' | 'source' | 'recipients' | 'to_json' | 'subject' | 'message_json' | 'attachments_json' | 'total_bytes' | 'next_attempt_at'
+>;
+
+/** The fields of a leased row that record its progress through the mailbox (its crash-safety record). */
+export type PhasePatch = Pick<OutboxRow, 'phase' | 'path' | 'draft_id' | 'draft_user' | 'send_requested_at'>;
+
+export interface MailWarning {
+  id: number;
+  at: string;
+  code: string;
+  message: string;
+  hint: string;
+}
+
+/** The mailbox's send budget: messages a minute and recipients a rolling day. */
+export interface SendBudget {
+  messagesPerMinute: number;
+  recipientsPerDay: number;
+}
+
+/** The live feed's position: the last change and the last warning it has read. */
+export interface ChangeMark {
+  change: number;
+  warning: number;
+}
+
+export interface ClaimInput {
+  now: number;
+  /** This outbox's lease owner id. */
+  owner: string;
+  /** The lease runs until `now + leaseMs`. */
+  leaseMs: number;
+  /** The mailbox whose budget a claim spends. */
+  mailbox: string;
+  /** Null when the outbox does not pace itself. */
+  budget: SendBudget | null;
+}
+
+export interface ClaimResult {
+  row: OutboxRow | null;
+  /** The budget reservation made with the claim, given back with `releaseReservation`. */
+  reservation: number | null;
+  /** When the day's recipients (not the minute's pace) held the due rows back: until when; else 0. */
+  dayBudgetSpentUntil: number;
+}
+
+export interface AttemptRecord {
+  at: number;
+  outcome: 'sent' | 'failed' | 'retry' | 'unknown' | 'reconciled';
+  httpStatus: number | null;
+  requestId: string | null;
+  clientRequestId: string | null;
+  error: LogError | null;
+  ms: number;
+}
+
+/** What an attempt leaves on its row; the lease is dropped with it. */
+export interface AttemptResult {
+  status: 'queued' | 'sent' | 'failed' | 'unknown';
+  attempts: number;
+  window_start: number;
+  next_attempt_at: number;
+  finished_at: number | null;
+  duration_ms: number;
+  error: LogError | null;
+  updated_at: number;
+}
+
+/** The notification log's reads, and the writes of its warnings and retention. */
+export interface MailLog {
+  /**
+   * One page of entries, newest first by (created_at, id), with counts per status that follow every
+   * filter but the status (`countsCapped` when a text search counted only its newest matches). The
+   * cursor is opaque and issued by the same engine; one it did not issue throws `InvalidCursorError`.
+   */
+  query(query: LogQuery): Promise<LogPage>;
+  /** One page of rows without counts, in the order of `query` (the CSV export pages through with this). */
+  page(query: LogQuery): Promise<{ rows: EntryRow[]; nextCursor: string | null }>;
+  counts(query?: LogQuery): Promise<LogCounts>;
+  countsOf(query?: LogQuery): Promise<{ counts: LogCounts; capped: boolean }>;
+  entry(id: string): Promise<LogEntry | null>;
+  /** The entry with its attempts, oldest first. */
+  detail(id: string): Promise<LogEntryDetail | null>;
+  /** Queued messages, failures finished in the hour before `now`, and the last sent message's finish time. */
+  outboxHealth(now?: number): Promise<{ queued: number; failedLastHour: number; lastSentAt: string | null }>;
+  /** The newest warnings, newest first. */
+  warnings(limit?: number): Promise<MailWarning[]>;
+  /** Commits a warning; its id is larger than every earlier warning's (the feed reads them in id order). */
+  addWarning(code: string, message: string, hint: string, at?: number): Promise<MailWarning>;
+  /** The newest change's and warning's position: a feed starts after it. */
+  changeMark(): Promise<ChangeMark>;
+  /**
+   * What changed after `mark`, by any process on this database, in commit order: each changed message
+   * once (as it is now), the new warnings, and the mark to pass next time. A change must never become
+   * visible at a position a reader has already passed (SQLite's writes are serialised, so its `seq`
+   * is commit order; an engine with concurrent writers must order by commit, not by insert).
+   */
+  changesSince(mark: ChangeMark, limit?: number): Promise<{ entries: LogEntry[]; warnings: MailWarning[]; mark: ChangeMark }>;
+  /** Forgets changes older than `cutoff`. */
+  pruneChanges(cutoff: number): Promise<void>;
+  /**
+   * Deletes up to `batch` finished rows (sent, failed, unknown) created before `cutoff`, oldest first,
+   * with their attempts, and the warnings older than `cutoff`, in one transaction. Returns the ids
+   * removed (their attachment folders are the caller's to delete); none left means done.
+   */
+  purgeBatch(cutoff: number, batch?: number): Promise<string[]>;
+}
+
+export interface MailStore extends MailLog {
+  /**
+   * Commits a new message, queued, with the next `seq`; throws (writing nothing) when the id exists.
+   * Counted and listed as a change with it.
+   */
+  insertMessage(row: NewOutboxRow): Promise<void>;
+  row(id: string): Promise<OutboxRow | undefined>;
+  hasMessage(id: string): Promise<boolean>;
+  /**
+   * Queues a failed or unknown row again with a fresh attempt budget and `phase`; false (nothing
+   * written) when it is no longer failed or unknown. One conditional write.
+   */
+  requeue(seq: number, phase: OutboxRow['phase'], now: number): Promise<boolean>;
+  /**
+   * Rows left in `sending` go back to the queue (due at `now`) with their phase intact: all of them
+   * when this process is the only one on the store, else only those whose lease ended before `now`.
+   * Returns how many.
+   */
+  recover(now: number, singleInstance: boolean): Promise<number>;
+  /** The earliest `next_attempt_at` of a queued row, or null. */
+  nextDueAt(): Promise<number | null>;
+  /**
+   * Leases the next row, atomically (one transaction, serialised against every other claim on the
+   * database, so two workers or instances never take the same row or spend the same budget): first a
+   * `sending` row whose lease ended before `now`, else the queued row due first (`next_attempt_at`,
+   * then `seq`). With a budget, the row is taken only when the mailbox's budget allows its recipients
+   * at `now`, and its reservation is written in the same transaction; when it does not, nothing is
+   * leased (an expired row goes back to the queue) and every queued row due before the time the budget
+   * frees up is moved to that time, keeping their order.
+   */
+  claim(input: ClaimInput): Promise<ClaimResult>;
+  /** Deletes a reservation (its attempt did not ask Graph to send); nothing when it is gone. */
+  releaseReservation(reservation: number): Promise<void>;
+  /** Recipients reserved from `mailbox` in the 24 hours before `now`. */
+  recipientsUsed(mailbox: string, now: number): Promise<number>;
+  /** Drops reservations a day old or older. */
+  pruneBudget(now: number): Promise<void>;
+  /** Writes a leased row's phase fields; nothing when `owner` no longer holds the lease. Committed on return. */
+  savePhase(seq: number, owner: string, patch: PhasePatch, now: number): Promise<void>;
+  /** Extends the lease of `owner` on the row to `leaseUntil`; nothing when `owner` no longer holds it. */
+  heartbeat(seq: number, owner: string, leaseUntil: number): Promise<void>;
+  /**
+   * Puts a leased row back in the queue, due at `until`, without an attempt (a reconciliation waits);
+   * nothing when `owner` no longer holds the lease. One write.
+   */
+  postpone(seq: number, owner: string, until: number, now: number): Promise<void>;
+  /**
+   * Records an attempt (after the row's earlier ones: `detail` lists them in this order) and writes
+   * its result on the row, dropping the lease, in one transaction: both or neither.
+   */
+  finishAttempt(seq: number, attempt: AttemptRecord, result: AttemptResult): Promise<void>;
+  /** A stored setting of the schedules (keep-alive, warnings once per stretch), or null. */
+  meta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Writes the key only if it is not there yet, atomically; true when this call wrote it. */
+  addMetaOnce(key: string, value: string): Promise<boolean>;
+}
+
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
+
+/** A stored JSON column, or `fallback` when it is empty or not JSON. */
+export const parseJson = <T>(text: string | null, fallback: T): T => {
+  if (!text) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+};
+
+/** A row as the log shows it. */
+export function toLogEntry(row: EntryRow): LogEntry {
+  const entry: LogEntry = {
+    id: row.id,
+    createdAt: new Date(row.created_at).toISOString(),
+    to: parseJson<string[]>(row.to_json, []),
+    subject: row.subject,
+    status: row.status,
+    attempts: row.attempts,
+    durationMs: row.duration_ms,
+    source: row.source,
+  };
+  const error = parseJson<LogError | null>(row.error_json, null);
+  if (error) entry.error = error;
+  return entry;
+}
