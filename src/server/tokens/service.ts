@@ -2,16 +2,20 @@
  * Access tokens for Graph, per configuration: client credentials (application mode) or the refresh
  * token of the connected mailbox (delegated mode), with the configured token endpoint and scope.
  *
- * - Cached until five minutes before expiry, in memory, keyed by a stamp of everything a token depends
- *   on (cloud, tenant, app, token endpoint, scope, the sealed credential): a changed credential or
- *   setting never gets an old token.
- * - Single-flight per configuration: concurrent callers at expiry share one request (SECURITY.md 15).
+ * - Cached until five minutes before expiry, in memory and, sealed, in the store for every instance,
+ *   keyed by a stamp of everything a token depends on (cloud, tenant, app, token endpoint, scope, the
+ *   sealed credential): a changed credential or setting never gets an old token.
+ * - Single-flight per configuration: concurrent callers at expiry share one request (SECURITY.md 15),
+ *   across instances too: the store lends the right to ask to one instance at a time (a lease that
+ *   runs out if that instance dies), and the others wait for the token it stores. So several instances
+ *   make one request per token lifetime, and never present one refresh token twice.
  * - A refresh saves the rotated refresh token sealed, with a compare-and-swap on the connection's
  *   version, so a disconnect or a new sign-in in between is never overwritten.
  * - `invalid_grant` on refresh moves the connection to `needs-reconnect` after that one attempt; later
  *   calls fail at once, without a request, until the mailbox is connected again (SECURITY.md 14).
  * - The token URL is expanded and host-checked on every use (SECURITY.md 6).
  */
+import { randomUUID } from 'node:crypto';
 import type { UpstreamError } from '../../services/contract.js';
 import type { AccessTokenInfo } from '../mail/types.js';
 import type { FetchLike } from '../mail/types.js';
@@ -51,6 +55,8 @@ export interface TokenServiceOptions {
   /** The delegated scope asked for when a connection has none stored. */
   defaultDelegatedScope?: string;
   now?: () => number;
+  /** How often an instance waiting for another's token looks for it [100 ms]. */
+  leaseWaitMs?: number;
   logger?: { info(message: string, fields?: Record<string, unknown>): void; warn(message: string, fields?: Record<string, unknown>): void };
 }
 
@@ -71,6 +77,8 @@ export class TokenService {
   readonly requestCount = new Map<string, number>();
   private readonly fetch: FetchLike;
   private readonly now: () => number;
+  /** This instance, as the holder of the store's token lease. */
+  private readonly holder = randomUUID();
 
   constructor(readonly options: TokenServiceOptions) {
     this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
@@ -85,6 +93,8 @@ export class TokenService {
   /** Drops the cached token (a credential or setting changed, a disconnect). */
   invalidate(configId: string): void {
     this.cache.delete(configId);
+    // The stored one could not be used anyway (its stamp no longer matches); this only tidies up.
+    this.options.store.dropCachedToken(configId).catch(() => undefined);
   }
 
   async getAccessToken(configId: string, options: { forceRefresh?: boolean } = {}): Promise<AccessTokenInfo> {
@@ -95,14 +105,62 @@ export class TokenService {
     const margin = this.options.refreshMarginMs ?? 5 * 60_000;
     if (!options.forceRefresh && cached && cached.stamp === context.stamp && cached.expiresAt - margin > this.now()) return cached.info;
     if (context.config.mode === 'delegated') this.checkConnected(context);
+    if (!options.forceRefresh) {
+      const shared = await this.sharedToken(configId, context.stamp);
+      if (shared) return shared;
+    }
 
     // A request already under way for the same settings answers everyone, forced or not: it is fresh.
     const key = `${configId}\u0000${context.stamp}`;
     const running = this.inflight.get(key);
     if (running) return running;
-    const request = this.fetchToken(configId, context).finally(() => this.inflight.delete(key));
+    const request = this.fetchShared(configId, context, options.forceRefresh === true).finally(() => this.inflight.delete(key));
     this.inflight.set(key, request);
     return request;
+  }
+
+  /** The token another instance (or this one) stored for `stamp`, still good; `newerThan` for a forced renewal. */
+  private async sharedToken(configId: string, stamp: string, newerThan = 0): Promise<AccessTokenInfo | null> {
+    const stored = await this.options.store.getCachedToken(configId);
+    const margin = this.options.refreshMarginMs ?? 5 * 60_000;
+    if (!stored || stored.stamp !== stamp || stored.expiresAt - margin <= this.now() || stored.storedAt < newerThan) return null;
+    let accessToken: string;
+    try {
+      accessToken = this.options.sealer.open(stored.accessToken, sealedAt.accessToken(configId));
+    } catch {
+      return null;
+    }
+    const info = { accessToken, scopes: stored.scopes };
+    this.cache.set(configId, { stamp, info, expiresAt: stored.expiresAt });
+    return info;
+  }
+
+  /** One instance asks the identity platform (the lease holder); the others wait for what it stores. */
+  private async fetchShared(configId: string, context: TokenContext, force: boolean): Promise<AccessTokenInfo> {
+    const started = this.now();
+    const leaseMs = (this.options.timeoutMs ?? 30_000) + 15_000;
+    for (;;) {
+      if (await this.options.store.leaseTokenRequest(configId, this.holder, this.now() + leaseMs, this.now())) {
+        try {
+          return await this.fetchToken(configId, context);
+        } finally {
+          await this.options.store.releaseTokenLease(configId, this.holder).catch(() => undefined);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.options.leaseWaitMs ?? 100));
+      const shared = await this.sharedToken(configId, context.stamp, force ? started : 0);
+      if (shared) return shared;
+      // A save or a disconnect while waiting: what to ask for has changed.
+      const current = await this.options.config.tokenContext(configId);
+      if (current?.stamp !== context.stamp) return this.getAccessToken(configId, { forceRefresh: force });
+      if (this.now() - started > 2 * leaseMs) {
+        throw new TokenServiceError(
+          'TOKEN_WAIT',
+          'Another server instance is asking the identity platform for a token and has not stored one.',
+          'Check that every instance reaches the identity platform and uses the same GRAPH_MAIL_KEY.',
+        );
+      }
+    }
   }
 
   private checkConnected(context: TokenContext): void {
@@ -195,7 +253,7 @@ export class TokenService {
     const info = this.infoOf(answer);
     if (!(await this.stillCurrent(configId, context))) return info;
     await this.recordApplicationState(configId, 'connected', config.fromAddress, info.scopes);
-    this.remember(configId, context.stamp, info, answer);
+    await this.remember(configId, context.stamp, info, this.expiresAt(answer));
     return info;
   }
 
@@ -265,7 +323,7 @@ export class TokenService {
       this.checkConnected(fresh);
       return this.refresh(configId, fresh, false);
     }
-    this.remember(configId, context.stamp, info, answer);
+    await this.remember(configId, context.stamp, info, this.expiresAt(answer));
     return info;
   }
 
@@ -274,10 +332,19 @@ export class TokenService {
     return { accessToken: answer.access_token, scopes: fromToken.length ? fromToken : permissionsOfScope(answer.scope) };
   }
 
-  private remember(configId: string, stamp: string, info: AccessTokenInfo, answer: Pick<TokenAnswer, 'expires_in'>): void {
+  /** Caches a token here and, sealed, in the store for the other instances (which also ends this one's lease). */
+  private async remember(configId: string, stamp: string, info: AccessTokenInfo, expiresAt: number): Promise<void> {
+    this.cache.set(configId, { stamp, info, expiresAt });
+    const token = { stamp, accessToken: this.options.sealer.seal(info.accessToken, sealedAt.accessToken(configId)), scopes: info.scopes, expiresAt, storedAt: this.now() };
+    await this.options.store.putCachedToken(configId, token, this.holder).catch((error: unknown) => {
+      // The others then ask for their own: more requests, never a failure.
+      this.options.logger?.warn('graph-mail: the token could not be shared with other instances', { error: error instanceof Error ? error.name : 'Error' });
+    });
+  }
+
+  private expiresAt(answer: Pick<TokenAnswer, 'expires_in'>): number {
     const seconds = Number(answer.expires_in);
-    const lifetime = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 3_600_000;
-    this.cache.set(configId, { stamp, info, expiresAt: this.now() + lifetime });
+    return this.now() + (Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 3_600_000);
   }
 
   private async stillCurrent(configId: string, context: TokenContext): Promise<boolean> {
@@ -315,9 +382,7 @@ export class TokenService {
     );
     const after = await this.options.config.tokenContext(configId);
     this.cache.delete(configId);
-    if (after && grant.expiresAt > this.now()) {
-      this.cache.set(configId, { stamp: after.stamp, info: { accessToken: grant.accessToken, scopes: grant.scopes }, expiresAt: grant.expiresAt });
-    }
+    if (after && grant.expiresAt > this.now()) await this.remember(configId, after.stamp, { accessToken: grant.accessToken, scopes: grant.scopes }, grant.expiresAt);
   }
 
   /** Client authentication parameters for the connect flow's code redemption. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { TokenRequestError, TokenServiceError, sealedAt } from '../../../src/server/index.js';
+import { TokenRequestError, TokenService, TokenServiceError, sealedAt } from '../../../src/server/index.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 import { demoCertificate, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -76,6 +76,41 @@ describe('token service (sandbox cloud)', () => {
     assert.equal(view.connection.state, 'connected');
     assert.equal(view.connection.account, sender);
     assert.ok(view.grantedPermissions.includes('Mail.Send'));
+  });
+
+  it('shares one token between instances on one store: one request for concurrent callers on three instances', async () => {
+    await save();
+    const { config, store } = server.running.server;
+    const { sealer } = server.running.server.deps;
+    // Two more instances: their own memory, the same store (as several processes on one database).
+    const others = [1, 2].map(() => new TokenService({ config, store, sealer, hostOptions: { sandboxOrigin: sandbox.origin }, leaseWaitMs: 20 }));
+    const instances = [tokens(), ...others];
+    const before = await tokenRequests();
+    const results = await Promise.all(instances.flatMap((instance) => Array.from({ length: 5 }, () => instance.getAccessToken('default', { forceRefresh: true }))));
+    assert.equal(await tokenRequests(), before + 1, 'one request for fifteen callers on three instances');
+    assert.equal(new Set(results.map((result) => result.accessToken)).size, 1);
+    const stored = (await store.getCachedToken('default'))!;
+    assert.ok(!stored.accessToken.includes(results[0].accessToken), 'sealed at rest');
+    // A fourth instance starting later uses it without asking.
+    const late = new TokenService({ config, store, sealer, hostOptions: { sandboxOrigin: sandbox.origin } });
+    assert.equal((await late.getAccessToken('default')).accessToken, results[0].accessToken);
+    assert.equal(await tokenRequests(), before + 1);
+  });
+
+  it('takes over the request when the instance holding the lease died', async () => {
+    await save();
+    const { config, store } = server.running.server;
+    const { sealer } = server.running.server.deps;
+    await store.dropCachedToken('default');
+    // A holder that took the lease and was never heard of again; its lease runs out 300 ms from now.
+    assert.equal(await store.leaseTokenRequest('default', 'a-dead-instance', Date.now() + 300, Date.now()), true);
+    const survivor = new TokenService({ config, store, sealer, hostOptions: { sandboxOrigin: sandbox.origin }, leaseWaitMs: 20 });
+    const before = await tokenRequests();
+    const started = Date.now();
+    const info = await survivor.getAccessToken('default', { forceRefresh: true });
+    assert.ok(info.accessToken);
+    assert.ok(Date.now() - started >= 250, 'it waited for the lease to run out');
+    assert.equal(await tokenRequests(), before + 1);
   });
 
   it('drops the cached token when the credential changes', async () => {
