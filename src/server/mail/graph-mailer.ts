@@ -12,6 +12,7 @@ import type { EndpointTemplates } from '../../services/contract.js';
 import { checkUrl, encodePathSegment, expandTemplate, userLookup, TemplateExpansionError, type PlaceholderValues, type UrlPurpose } from '../../services/endpoints.js';
 import { GraphCallError, configError, graphCall, isRetryable, type CallInfo, type CallResult } from './graph-call.js';
 import { KeyedSemaphore } from './semaphore.js';
+import type { MailboxSlots } from './shared-slots.js';
 import type { FetchLike, MailConfig, TokenSource } from './types.js';
 
 /** Graph's limit for attachments added in one request; larger ones need an upload session. */
@@ -48,6 +49,8 @@ export interface GraphMailerOptions {
   /** Exact origins the server was started with, allowed for every purpose. */
   extraOrigins?: readonly string[];
   perMailboxConcurrency?: number;
+  /** Slots shared with other processes on the same data folder (./shared-slots.ts), besides this process's own. */
+  sharedSlots?: MailboxSlots;
   requestTimeoutMs?: number;
   uploadTimeoutMs?: number;
   /** Bytes per upload `PUT`: a multiple of 320 KiB under 4 MB. */
@@ -133,7 +136,7 @@ interface SenderEntry {
 export class GraphMailer {
   readonly semaphore: KeyedSemaphore;
   private readonly senders = new Map<string, SenderEntry>();
-  readonly options: Required<Omit<GraphMailerOptions, 'sandboxOrigin' | 'extraOrigins' | 'fetch'>> & Pick<GraphMailerOptions, 'sandboxOrigin' | 'extraOrigins'> & { fetch: FetchLike };
+  readonly options: Required<Omit<GraphMailerOptions, 'sandboxOrigin' | 'extraOrigins' | 'fetch' | 'sharedSlots'>> & Pick<GraphMailerOptions, 'sandboxOrigin' | 'extraOrigins'> & { fetch: FetchLike };
 
   constructor(
     readonly tokens: TokenSource,
@@ -155,7 +158,7 @@ export class GraphMailer {
       uploadRetryDelayMs: options.uploadRetryDelayMs ?? 1000,
       senderCacheMs: options.senderCacheMs ?? 60 * 60 * 1000,
     };
-    this.semaphore = new KeyedSemaphore(this.options.perMailboxConcurrency);
+    this.semaphore = new KeyedSemaphore(this.options.perMailboxConcurrency, options.sharedSlots);
   }
 
   /** The per-mailbox concurrency key: one mailbox, whichever path reaches it (`shared`: see `sharedMailbox`). */

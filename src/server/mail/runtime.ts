@@ -11,6 +11,7 @@ import { TokenKeepAlive } from './keep-alive.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { SecretReminders } from './secret-reminders.js';
 import { budgetMailbox, parseSendBudget } from './send-budget.js';
+import { SqliteMailboxSlots } from './shared-slots.js';
 import { SqliteMailStore } from './sqlite-store.js';
 import type { MailStore } from './store.js';
 import { asMailLogger, type Db, type FetchLike, type MailConfig, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
@@ -36,6 +37,12 @@ export interface MailModuleOptions {
   graph?: GraphMailerOptions;
   /** Outbox options (attempts, delays, grace, workers, size limits); `dataDir` is taken from above. */
   outbox?: Omit<OutboxOptions, 'dataDir'>;
+  /**
+   * `GRAPH_MAIL_INSTANCES`: `one` (the default) when this process is the only one on the data folder;
+   * `several` when other processes share it: rows in `sending` are then taken over only once their
+   * lease runs out (not at start), and the per-mailbox limit is shared through `mailbox-slots.sqlite`.
+   */
+  instances?: 'one' | 'several';
 }
 
 /** What the module needs from the server core (the core's `ServerDeps` fits). */
@@ -61,6 +68,7 @@ export function resolveMailOptions(options: MailModuleOptions): ResolvedMailOpti
     sseKeepAliveMs: 15_000,
     maxJsonBodyBytes: 16 * 1024 * 1024,
     maxFilesPerMessage: 50,
+    instances: 'one',
     ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
   } as ResolvedMailOptions;
 }
@@ -76,7 +84,8 @@ const num = (value: string | undefined): number | undefined => {
  * `GRAPH_MAIL_MAX_ATTEMPTS` [8], `GRAPH_MAIL_RETRY_MAX_DELAY_S` [900], `GRAPH_MAIL_LOG_RETENTION_DAYS`
  * [90], and beyond the design: `GRAPH_MAIL_SEND_DEADLINE_S` [86400], `GRAPH_MAIL_RECONCILE_GRACE_S`
  * [60], `GRAPH_MAIL_MAX_MESSAGE_MB` [150], `GRAPH_MAIL_WORKERS` [4], `GRAPH_MAIL_KEEPALIVE_HOURS` [24],
- * `GRAPH_MAIL_SEND_BUDGET` [30/10000: messages a minute / recipients a day per mailbox; `off`].
+ * `GRAPH_MAIL_SEND_BUDGET` [30/10000: messages a minute / recipients a day per mailbox; `off`],
+ * `GRAPH_MAIL_INSTANCES` [one; `several` when other server processes share the data folder].
  */
 export function mailOptionsFromEnv(env: Record<string, string | undefined> = process.env): Partial<MailModuleOptions> {
   const seconds = (name: string) => {
@@ -94,7 +103,12 @@ export function mailOptionsFromEnv(env: Record<string, string | undefined> = pro
     workers: num(env.GRAPH_MAIL_WORKERS),
     sendBudget: parseSendBudget(env.GRAPH_MAIL_SEND_BUDGET),
   };
+  const instances = env.GRAPH_MAIL_INSTANCES?.trim();
+  if (instances && instances !== 'one' && instances !== 'several') {
+    throw new Error(`GRAPH_MAIL_INSTANCES must be "one" or "several" (it is "${instances}"): "several" when other server processes share the data folder.`);
+  }
   return {
+    instances: instances === 'several' ? 'several' : instances === 'one' ? 'one' : undefined,
     serviceToken: env.GRAPH_MAIL_SERVICE_TOKEN || undefined,
     retentionDays: num(env.GRAPH_MAIL_LOG_RETENTION_DAYS),
     keepAliveIntervalMs: keepAliveHours === undefined ? undefined : keepAliveHours * 3_600_000,
@@ -118,6 +132,8 @@ export class MailRuntime {
   readonly logger: MailLogger;
   readonly api: MailApi;
   readonly store: MailStore;
+  /** The per-mailbox slots shared with other processes (`instances: 'several'`). */
+  private readonly sharedSlots: SqliteMailboxSlots | null;
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
   private started = false;
 
@@ -127,15 +143,18 @@ export class MailRuntime {
   ) {
     this.logger = asMailLogger(deps.logger);
     const core = deps.options ?? {};
+    const several = options.instances === 'several';
+    this.sharedSlots = several ? new SqliteMailboxSlots(join(options.dataDir, 'mailbox-slots.sqlite')) : null;
     const graph: GraphMailerOptions = {
       sandboxOrigin: core.sandboxOrigin ?? core.sandboxUrl,
       extraOrigins: core.extraOrigins,
       fetch: deps.fetch,
+      ...(this.sharedSlots ? { sharedSlots: this.sharedSlots } : {}),
       ...stripUndefined(options.graph ?? {}),
     };
     this.mailer = new GraphMailer(deps.tokens, graph);
     this.store = deps.mailStore ?? new SqliteMailStore(deps.db);
-    this.outbox = new Outbox(this.store, this.mailer, deps.config, { ...options.outbox, dataDir: options.dataDir }, this.logger);
+    this.outbox = new Outbox(this.store, this.mailer, deps.config, { ...options.outbox, ...(several ? { singleInstance: false } : {}), dataDir: options.dataDir }, this.logger);
     this.keepAlive = new TokenKeepAlive(this.store, deps.tokens, deps.config, this.outbox, { intervalMs: options.keepAliveIntervalMs, checkMs: options.keepAliveCheckMs }, this.logger);
     this.secretReminders = new SecretReminders(this.store, deps.config, this.outbox, options.keepAliveCheckMs, this.logger);
     this.api = createMailApi(this);
@@ -168,6 +187,7 @@ export class MailRuntime {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     this.purgeTimer = undefined;
     await this.outbox.stop(graceMs);
+    this.sharedSlots?.close();
   }
 
   /** The sending mailbox's budget for the log page, when the outbox paces itself. */

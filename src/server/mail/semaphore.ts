@@ -1,11 +1,18 @@
+import type { MailboxSlots } from './shared-slots.js';
+
 /**
  * A counting semaphore per key: Exchange Online allows 4 concurrent requests per mailbox, and a fifth
- * only earns a 429, so requests for one mailbox queue here instead.
+ * only earns a 429, so requests for one mailbox queue here instead. With `shared` slots (several
+ * processes on one data folder, ./shared-slots.ts), a request also holds one of the mailbox's slots
+ * across processes while it runs.
  */
 export class KeyedSemaphore {
   private readonly state = new Map<string, { active: number; waiting: Array<() => void> }>();
 
-  constructor(private readonly permits = 4) {
+  constructor(
+    private readonly permits = 4,
+    private readonly shared?: MailboxSlots,
+  ) {
     if (!Number.isInteger(permits) || permits < 1) throw new RangeError('permits must be a positive integer');
   }
 
@@ -33,7 +40,12 @@ export class KeyedSemaphore {
   async run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const release = await this.acquire(key);
     try {
-      return await task();
+      const releaseShared = this.shared ? await this.shared.acquire(key) : null;
+      try {
+        return await task();
+      } finally {
+        releaseShared?.();
+      }
     } finally {
       release();
     }

@@ -120,6 +120,9 @@ describe('settings and helpers', () => {
     const empty = mailOptionsFromEnv({ GRAPH_MAIL_MAX_ATTEMPTS: 'many' });
     assert.equal(empty.outbox?.maxAttempts, undefined);
     assert.equal(empty.serviceToken, undefined);
+    assert.equal(empty.instances, undefined);
+    assert.equal(mailOptionsFromEnv({ GRAPH_MAIL_INSTANCES: 'several' }).instances, 'several');
+    assert.throws(() => mailOptionsFromEnv({ GRAPH_MAIL_INSTANCES: '3' }), /GRAPH_MAIL_INSTANCES must be "one" or "several"/);
   });
 
   it('compares tokens only when one is configured', () => {
