@@ -11,7 +11,7 @@ import { TokenKeepAlive } from './keep-alive.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { SecretReminders } from './secret-reminders.js';
 import { budgetMailbox, parseSendBudget } from './send-budget.js';
-import { SqliteMailboxSlots } from './shared-slots.js';
+import { SqliteMailboxSlots, type SharedSlotsOptions } from './shared-slots.js';
 import { SqliteMailStore } from './sqlite-store.js';
 import type { MailStore } from './store.js';
 import { asMailLogger, type Db, type FetchLike, type MailConfig, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
@@ -43,6 +43,8 @@ export interface MailModuleOptions {
    * lease runs out (not at start), and the per-mailbox limit is shared through `mailbox-slots.sqlite`.
    */
   instances?: 'one' | 'several';
+  /** The shared slots' timing with `instances: 'several'` (./shared-slots.ts). */
+  sharedSlots?: SharedSlotsOptions;
 }
 
 /** What the module needs from the server core (the core's `ServerDeps` fits). */
@@ -57,7 +59,7 @@ export interface MailDeps {
   options?: { sandboxOrigin?: string; sandboxUrl?: string; extraOrigins?: readonly string[] } & Record<string, unknown>;
 }
 
-export type ResolvedMailOptions = Required<Omit<MailModuleOptions, 'serviceToken' | 'graph' | 'outbox'>> & Pick<MailModuleOptions, 'serviceToken' | 'graph' | 'outbox'>;
+export type ResolvedMailOptions = Required<Omit<MailModuleOptions, 'serviceToken' | 'graph' | 'outbox' | 'sharedSlots'>> & Pick<MailModuleOptions, 'serviceToken' | 'graph' | 'outbox' | 'sharedSlots'>;
 
 export function resolveMailOptions(options: MailModuleOptions): ResolvedMailOptions {
   return {
@@ -144,7 +146,7 @@ export class MailRuntime {
     this.logger = asMailLogger(deps.logger);
     const core = deps.options ?? {};
     const several = options.instances === 'several';
-    this.sharedSlots = several ? new SqliteMailboxSlots(join(options.dataDir, 'mailbox-slots.sqlite')) : null;
+    this.sharedSlots = several ? new SqliteMailboxSlots(join(options.dataDir, 'mailbox-slots.sqlite'), options.sharedSlots) : null;
     const graph: GraphMailerOptions = {
       sandboxOrigin: core.sandboxOrigin ?? core.sandboxUrl,
       extraOrigins: core.extraOrigins,

@@ -45,7 +45,8 @@ describe('shared mailbox slots', () => {
       held[0]();
       (await waiting)();
       assert.equal(fifth, true);
-      // The first process dies holding three: its slots come back once their leases run out.
+      // The first process dies holding three (no more renewals): its slots come back once their leases run out.
+      first.close();
       const started = Date.now();
       const after = await Promise.all([1, 2, 3, 4].map(() => second.acquire('global|contoso|payroll')));
       assert.ok(Date.now() - started >= 250, 'the dead holder\'s slots were taken only after their lease');
@@ -53,6 +54,31 @@ describe('shared mailbox slots', () => {
     } finally {
       first.close();
       second.close();
+    }
+  });
+});
+
+describe('a slot held by a long request', () => {
+  it('is renewed while the request runs, past its lease', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gm-slots-renew-'));
+    const a = new SqliteMailboxSlots(join(dir, 'slots.sqlite'), { permits: 1, leaseMs: 300, pollMs: 5 });
+    const b = new SqliteMailboxSlots(join(dir, 'slots.sqlite'), { permits: 1, leaseMs: 300, pollMs: 5 });
+    try {
+      const release = await a.acquire('mailbox');
+      let taken = false;
+      const waiting = b.acquire('mailbox').then((give) => {
+        taken = true;
+        return give;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal(taken, false, 'three leases later, the slot is still its holder\'s');
+      release();
+      (await waiting)();
+      assert.equal(taken, true);
+    } finally {
+      a.close();
+      b.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
