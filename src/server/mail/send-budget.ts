@@ -55,6 +55,25 @@ export function recipientCount(messageJson: string): number {
   }
 }
 
+/** The recipients the day's earlier reservations may hold for a message of `recipients` to fit (0 for one larger than a day's budget). */
+export function dayAllowance(budget: SendBudget, recipients: number): number {
+  return Math.max(budget.recipientsPerDay - Math.min(recipients, budget.recipientsPerDay), 0);
+}
+
+/**
+ * When enough of the day's reservations (`rows`, oldest first, `used` recipients in all) have aged out
+ * for `allowed` to be left held: a day after the reservation that brings them down to it; null when
+ * none does. Shared by the engines' ledgers.
+ */
+export function dayFreesAt(rows: Iterable<{ at: number; recipients: number }>, used: number, allowed: number): number | null {
+  let remaining = used;
+  for (const row of rows) {
+    remaining -= row.recipients;
+    if (remaining <= allowed) return row.at + DAY;
+  }
+  return null;
+}
+
 export class SendBudgetLedger {
   constructor(private readonly db: Db) {}
 
@@ -69,7 +88,7 @@ export class SendBudgetLedger {
 
   /** `availableAt`, and whether the day's recipients (not only the minute's pace) hold the message back. */
   wait(budget: SendBudget, mailbox: string, recipients: number, now: number): { at: number; day: boolean } {
-    const { messagesPerMinute, recipientsPerDay } = budget;
+    const { messagesPerMinute } = budget;
     let at = now;
     let day = false;
     const minute = this.db
@@ -78,20 +97,15 @@ export class SendBudgetLedger {
     // The messagesPerMinute-th newest send of the last minute: one more is allowed once it is a minute old.
     if (minute) at = Math.max(at, minute.at + MINUTE);
     const used = this.recipientsUsed(mailbox, now);
-    const allowed = Math.max(recipientsPerDay - Math.min(recipients, recipientsPerDay), 0);
+    const allowed = dayAllowance(budget, recipients);
     if (used > allowed) {
-      // Walk the day's reservations oldest first until enough of them have aged out.
       const rows = this.db
         .prepare('SELECT at, recipients FROM mail_send_budget WHERE mailbox = ? AND at > ? ORDER BY at')
         .iterate(mailbox, now - DAY) as IterableIterator<{ at: number; recipients: number }>;
-      let remaining = used;
-      for (const row of rows) {
-        remaining -= row.recipients;
-        if (remaining <= allowed) {
-          day = row.at + DAY > at;
-          at = Math.max(at, row.at + DAY);
-          break;
-        }
+      const frees = dayFreesAt(rows, used, allowed);
+      if (frees !== null) {
+        day = frees > at;
+        at = Math.max(at, frees);
       }
     }
     return { at, day };
