@@ -12,6 +12,8 @@ import { PG_MAIL_MIGRATIONS } from '../../../src/server/mail/pg-migrations.js';
 import { PgMailStore } from '../../../src/server/mail/pg-store.js';
 import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
 import { InvalidCursorError, type AttemptRecord, type AttemptResult, type MailStore, type NewOutboxRow } from '../../../src/server/mail/store.js';
+import { PG_CONNECT_MIGRATIONS } from '../../../src/server/connect/pg-state-store.js';
+import { appliedPgMigrations } from '../../../src/server/store/pg-migrations.js';
 import { PgStore } from '../../../src/server/store/pg-store.js';
 import { openMailDb, tempStore } from '../helpers/mail-db.js';
 import { POSTGRES_URL, postgresUnavailable, scratchSchema } from '../helpers/postgres.js';
@@ -505,9 +507,26 @@ for (const engine of engines) {
   });
 }
 
-describe('mail store on PostgreSQL: commit order and text index', async () => {
+describe('mail store on PostgreSQL: commit order, text index, migrations', async () => {
   const skip = (await postgresUnavailable()) ?? false;
   const postgres = engines[1];
+
+  it('migrates once when instances start together, beside the connect states', { skip }, async () => {
+    const scratch = scratchSchema();
+    const migrations = [...PG_CONNECT_MIGRATIONS, ...PG_MAIL_MIGRATIONS];
+    const stores = await Promise.all([1, 2, 3].map(() => PgStore.open({ connectionString: POSTGRES_URL, schema: scratch.schema, max: 2, migrations })));
+    try {
+      const applied = await appliedPgMigrations(stores[0].pool);
+      assert.deepEqual(applied.slice(-migrations.length), migrations.map((migration) => migration.id));
+      assert.equal(new Set(applied).size, applied.length, 'each step once');
+      const mail = new PgMailStore(stores[2].pool);
+      await mail.insertMessage(message('after-migration', T0));
+      assert.equal((await new PgMailStore(stores[1].pool).entry('after-migration'))?.status, 'queued');
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+      await scratch.drop();
+    }
+  });
 
   it('does not skip a change committed after a later one was read', { skip }, async () => {
     const { store, another, raw } = await postgres.open();
