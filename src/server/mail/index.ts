@@ -58,6 +58,8 @@ export { Outbox, type OutboxOptions, type OutboxEvent } from './outbox.js';
 export { GraphMailer, type GraphMailerOptions } from './graph-mailer.js';
 export { LogStore } from './log-store.js';
 export { SqliteMailStore } from './sqlite-store.js';
+export { PgMailStore } from './pg-store.js';
+export { PG_MAIL_MIGRATIONS } from './pg-migrations.js';
 export type { MailLog, MailStore } from './store.js';
 export { MailInputError, type AttachmentInput } from './attachments.js';
 export type { MailConfig, MailConfigSource, MailStatus, TokenSource, AccessTokenInfo, MailMigration, MailLogger } from './types.js';
