@@ -36,9 +36,10 @@ interface Engine {
   open: () => Promise<Opened>;
 }
 
+/** Run in order at the end: the extra connections (added at the front) before the stores and their schemas. */
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
+  for (const cleanup of cleanups) await cleanup();
 });
 
 const engines: Engine[] = [
