@@ -85,8 +85,8 @@ describe('application method, large attachments and common mistakes', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         match: { method: 'GET', path: '/v2\\.0/\\.well-known/openid-configuration$' },
+        // Every discovery until the fault is cleared below: the form's own tenant lookup may ask too.
         status: 200,
-        times: 1,
         body: {
           issuer: `https://login.microsoftonline.us/${app.tenantId}/v2.0`,
           token_endpoint: `https://login.microsoftonline.us/${app.tenantId}/oauth2/v2.0/token`,

@@ -94,7 +94,7 @@ describe('the legacy page on another origin, with Entra ID tokens by attributes'
     await page.goto(`${pageOrigin}/legacy.html`);
     // Nobody is signed in and no click asked for a popup: the form says so and offers Retry.
     const form = page.locator('email-config-form');
-    await form.getByText('Sign in as an administrator.').waitFor({ timeout: 20_000 });
+    await form.getByText('Sign in with your administrator account to change the mail settings: select Retry.').waitFor({ timeout: 20_000 });
     await form.getByRole('button', { name: 'Retry' }).waitFor();
     const log = page.locator('notification-log');
     await log.getByText(/Sign-in required/).waitFor();
