@@ -1,0 +1,90 @@
+/**
+ * The outbox on the PostgreSQL mail store, against the sandbox cloud: two outboxes (as two instances,
+ * each with connections of its own) on one database send every message once, the log on that database
+ * shows each sent after one attempt, and the send budget counted every recipient once. Skipped with
+ * the reason where no PostgreSQL answers.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { GraphMailer } from '../../../src/server/mail/graph-mailer.js';
+import { Outbox } from '../../../src/server/mail/outbox.js';
+import { PG_MAIL_MIGRATIONS } from '../../../src/server/mail/pg-migrations.js';
+import { PgMailStore } from '../../../src/server/mail/pg-store.js';
+import { budgetMailbox } from '../../../src/server/mail/send-budget.js';
+import { PgStore } from '../../../src/server/store/pg-store.js';
+import { SandboxAppTokens, sandboxAppConfig } from '../helpers/mail-core-fakes.js';
+import { FAST_OUTBOX } from '../helpers/mail-harness.js';
+import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
+import { POSTGRES_URL, postgresUnavailable, scratchSchema } from '../helpers/postgres.js';
+
+describe('outbox on PostgreSQL (sandbox cloud)', async () => {
+  const skip = (await postgresUnavailable()) ?? false;
+  let sandbox: SandboxProcess;
+  let core: PgStore;
+  let scratch: ReturnType<typeof scratchSchema>;
+  let dir: string;
+  const pools: pg.Pool[] = [];
+  const outboxes: Outbox[] = [];
+
+  before(async () => {
+    if (skip) return;
+    sandbox = await startSandbox();
+    scratch = scratchSchema();
+    core = await PgStore.open({ connectionString: POSTGRES_URL, schema: scratch.schema, max: 4, migrations: PG_MAIL_MIGRATIONS });
+    dir = mkdtempSync(join(tmpdir(), 'gm-pg-outbox-'));
+  });
+  after(async () => {
+    if (skip) return;
+    await Promise.all(outboxes.map((outbox) => outbox.stop(2000)));
+    await Promise.all(pools.map((pool) => pool.end()));
+    await core.close();
+    await scratch.drop();
+    await sandbox.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends each message once from two instances, and logs each sent after one attempt', { skip }, async () => {
+    const config = sandboxAppConfig(sandbox);
+    for (let i = 0; i < 2; i += 1) {
+      const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4, options: `-c search_path=${scratch.schema}` });
+      pools.push(pool);
+      const mailer = new GraphMailer(new SandboxAppTokens(sandbox), { sandboxOrigin: sandbox.origin });
+      outboxes.push(new Outbox(new PgMailStore(pool), mailer, { getEffectiveConfig: () => config }, { ...FAST_OUTBOX, dataDir: dir, singleInstance: false }));
+    }
+    const recipient = sandbox.seed.users.find((user) => user.kind === 'member' && user.userPrincipalName !== config.fromAddress)!.userPrincipalName;
+    const run = Math.random().toString(36).slice(2, 8);
+    const count = 16;
+    const subjects = Array.from({ length: count }, (_, i) => `On PostgreSQL ${run} #${i}`);
+    // Queued through both before either starts, so both claim at once.
+    const ids = await Promise.all(subjects.map((subject, i) => outboxes[i % 2].enqueue({ to: [recipient], subject, text: 'Hello' })));
+    for (const outbox of outboxes) outbox.start();
+
+    const log = new PgMailStore(core.pool);
+    const deadline = Date.now() + 60_000;
+    while ((await log.counts()).sent < count) {
+      if (Date.now() > deadline) throw new Error(`not all sent in time: ${JSON.stringify(await log.counts())}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // A moment for a second delivery of anything, which must not come.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const delivered = (await sandbox.control.mailbox(recipient)).filter((message) => message.subject.startsWith(`On PostgreSQL ${run}`)).map((message) => message.subject);
+    assert.deepEqual(delivered.sort(), [...subjects].sort(), 'each message delivered once');
+    assert.deepEqual(await log.counts(), { queued: 0, sending: 0, sent: count, failed: 0, unknown: 0 });
+    for (const id of ids) {
+      const detail = (await log.detail(id))!;
+      assert.deepEqual(
+        detail.history.map((attempt) => attempt.outcome),
+        ['sent'],
+        `${id}: one attempt`,
+      );
+    }
+    assert.equal(await log.recipientsUsed(budgetMailbox(config), Date.now()), count, 'the budget counted each recipient once');
+    const page = await log.query({ q: `on postgresql ${run}`, limit: 5 });
+    assert.equal(page.counts.sent, count);
+    assert.equal(page.items.length, 5);
+  });
+});
