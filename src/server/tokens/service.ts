@@ -142,7 +142,8 @@ export class TokenService {
     for (;;) {
       if (await this.options.store.leaseTokenRequest(configId, this.holder, this.now() + leaseMs, this.now())) {
         try {
-          return await this.fetchToken(configId, context);
+          // Another instance may have stored one between our look and our lease.
+          return (await this.sharedToken(configId, context.stamp, force ? started : 0)) ?? (await this.fetchToken(configId, context));
         } finally {
           await this.options.store.releaseTokenLease(configId, this.holder).catch(() => undefined);
         }
