@@ -13,7 +13,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CloudId, ConfigView, SendAsCheck, TestReport } from '../services/contract.js';
 import { NATIONAL_CLOUD_IDS, normalizeOrigin, normalizeSandboxOrigin, type HostOptions } from '../services/endpoints.js';
 import { ConfigService } from './config/service.js';
-import { CONNECT_MIGRATIONS, CONNECT_PUBLIC_PATHS, mountConnectRoutes, type ConnectConfig } from './connect/index.js';
+import { CONNECT_MIGRATIONS, CONNECT_PUBLIC_PATHS, mountConnectRoutes, type ConnectConfig, type ConnectStates } from './connect/index.js';
 import type { Sealer } from './crypto/sealer.js';
 import { migrate, type Db, type Migration } from './db.js';
 import { problem } from './http/problem.js';
@@ -30,6 +30,8 @@ import { mailModule, type MailModule } from './mail/index.js';
 import { tokenMatches } from './mail/routes.js';
 import { checkSendAs } from './mail/send-as.js';
 import type { MailApi, MailDeps, MailModuleOptions } from './mail/runtime.js';
+import type { MailboxSlots } from './mail/shared-slots.js';
+import type { MailStore } from './mail/store.js';
 import { asMailLogger, type FetchLike, type MailLogger } from './mail/types.js';
 import { cloudList, mountConfigRoutes } from './routes/config.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -46,10 +48,19 @@ export const DEFAULT_BASE_PATH = '/api/mail';
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface GraphMailServerOptions {
-  /** The SQLite database (see `openDatabase`); the core's, the connect flow's and the mail module's migrations are run on it. */
-  db: Db;
+  /**
+   * The SQLite database (see `openDatabase`); the core's, the connect flow's and the mail module's
+   * migrations are run on it. Not needed when every store below is given (PostgreSQL, ./pg-engines.ts).
+   */
+  db?: Db;
   /** Another store engine; default the SQLite store on `db`. */
   store?: GraphMailStore;
+  /** Another engine of the pending sign-ins; default the SQLite one on `db`. */
+  connectStates?: ConnectStates;
+  /** Another engine of the mail store; default the SQLite one on `db`. */
+  mailStore?: MailStore;
+  /** The per-mailbox slots shared by several instances; default `mailbox-slots.sqlite` in the data folder. */
+  mailboxSlots?: MailboxSlots;
   /** Seals secrets and refresh tokens at rest (see `loadKeyring`). */
   sealer: Sealer;
   /** Where attachments and uploads are kept (beside the database). */
@@ -183,8 +194,11 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
   const redirectUri = () => `${publicUrl()}${basePath}/connect/callback`;
 
   const mail = options.mail === false ? null : mailModule({ dataDir: options.dataDir, ...(options.mail ?? {}) });
-  migrate(options.db, serverMigrations(mail));
-  const store = options.store ?? new SqliteStore(options.db);
+  if (!options.db && !(options.store && options.connectStates && (options.mailStore || !mail))) {
+    throw new Error('The server needs the SQLite database `db`, or every store engine: `store`, `connectStates` and `mailStore`.');
+  }
+  if (options.db) migrate(options.db, serverMigrations(mail));
+  const store = options.store ?? new SqliteStore(options.db!);
 
   const config: ConfigService = new ConfigService({
     store,
@@ -202,6 +216,8 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
 
   const deps: ServerDeps = {
     db: options.db,
+    mailStore: options.mailStore,
+    mailboxSlots: options.mailboxSlots,
     tokens: tokens.forConfig(configId),
     config: { getEffectiveConfig: () => config.effective(configId), getStatus: () => config.status(configId) },
     fetch: options.fetch,
@@ -251,6 +267,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
   };
   mountConnectRoutes(api, {
     db: options.db,
+    states: options.connectStates,
     basePath,
     redirectUri,
     allowedOrigins,

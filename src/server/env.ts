@@ -7,6 +7,8 @@
  * | `HOST` | 127.0.0.1 | interface to listen on |
  * | `PUBLIC_URL` | http://127.0.0.1:PORT | how browsers reach the server; the redirect URI and the accepted Host follow it |
  * | `GRAPH_MAIL_DATA_DIR` | .data | database, attachments, demo key file |
+ * | `GRAPH_MAIL_DATABASE_URL` | | postgres://…: every store on PostgreSQL instead of the SQLite file; implies several instances |
+ * | `GRAPH_MAIL_DATABASE_SCHEMA` | | the schema on that database (created when missing) |
  * | `GRAPH_MAIL_BASE_PATH` | /api/mail | |
  * | `GRAPH_MAIL_KEY` | (key file outside production) | base64 of 32 bytes, or `id:key,id:key` (first seals) |
  * | `GRAPH_MAIL_KEY_FILE` | <data dir>/graph-mail.key | demo and development only |
@@ -45,11 +47,16 @@ export function serverOptionsFromEnv(env: Record<string, string | undefined> = p
   const production = env.NODE_ENV === 'production';
   const useDrafts = env.GRAPH_MAIL_USE_DRAFTS === undefined ? undefined : !/^(0|false|no|off)$/i.test(env.GRAPH_MAIL_USE_DRAFTS.trim());
   const testPerMinute = positiveInt(env.GRAPH_MAIL_TEST_PER_MINUTE, 'GRAPH_MAIL_TEST_PER_MINUTE');
+  if (env.GRAPH_MAIL_DATABASE_SCHEMA?.trim() && !env.GRAPH_MAIL_DATABASE_URL?.trim()) {
+    throw new Error('GRAPH_MAIL_DATABASE_SCHEMA is set without GRAPH_MAIL_DATABASE_URL: give the PostgreSQL URL too, or unset the schema for the SQLite file.');
+  }
   return {
     port: positiveInt(env.PORT, 'PORT') ?? 8787,
     host: env.HOST || undefined,
     publicUrl: env.PUBLIC_URL || undefined,
     dataDir: env.GRAPH_MAIL_DATA_DIR || '.data',
+    databaseUrl: env.GRAPH_MAIL_DATABASE_URL?.trim() || undefined,
+    databaseSchema: env.GRAPH_MAIL_DATABASE_SCHEMA?.trim() || undefined,
     basePath: env.GRAPH_MAIL_BASE_PATH || undefined,
     key: env.GRAPH_MAIL_KEY || undefined,
     keyFile: env.GRAPH_MAIL_KEY_FILE || undefined,

@@ -16,6 +16,8 @@ export { loadKeyring, KeyConfigurationError } from './crypto/keys.js';
 export { SqliteStore } from './store/sqlite-store.js';
 export { PgStore, type PgStoreOptions } from './store/pg-store.js';
 export { PG_CORE_MIGRATIONS, migratePg, appliedPgMigrations, type PgMigration } from './store/pg-migrations.js';
+export { openPgEngines, type PgEngines, type PgEnginesOptions } from './pg-engines.js';
+export { PgMailboxSlots, PG_SLOTS_MIGRATIONS } from './mail/pg-slots.js';
 export { CORE_MIGRATIONS } from './store/migrations.js';
 export { DEFAULT_CONFIG_ID, sealedAt } from './store/types.js';
 export type {

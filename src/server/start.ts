@@ -1,6 +1,7 @@
 /**
  * `startServer(options)`: the reference server on a socket of its own (@hono/node-server), with its
- * SQLite store and key under the data folder. Used by `src/server/main.ts`, the demo and the tests.
+ * SQLite store and key under the data folder, or every store on PostgreSQL (`databaseUrl`). Used by
+ * `src/server/main.ts`, the demo and the tests.
  */
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -10,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { createGraphMailServer, type GraphMailServer, type GraphMailServerOptions, type ServerEnv } from './app.js';
 import { loadKeyring } from './crypto/keys.js';
 import { Sealer } from './crypto/sealer.js';
-import { openDatabase } from './db.js';
+import { openDatabase, type Db } from './db.js';
+import { checkPgSettings, openPgEngines, redactDatabaseUrl, type PgEngines } from './pg-engines.js';
 
 export interface StartServerOptions extends Partial<Omit<GraphMailServerOptions, 'db' | 'sealer' | 'dataDir' | 'publicUrl'>> {
   /** [8787]; 0 picks a free port. */
@@ -27,6 +29,14 @@ export interface StartServerOptions extends Partial<Omit<GraphMailServerOptions,
   keyFile?: string;
   /** The database file [<dataDir>/graph-mail.sqlite]. */
   databaseFile?: string;
+  /**
+   * `GRAPH_MAIL_DATABASE_URL`: every store on this PostgreSQL database instead of the SQLite file
+   * (attachments stay under the data folder). Implies `mail.instances: 'several'`: on a shared database
+   * no process is ever alone.
+   */
+  databaseUrl?: string;
+  /** `GRAPH_MAIL_DATABASE_SCHEMA`: the schema on that database (created when missing); default the role's search path. */
+  databaseSchema?: string;
   /** Start-up messages (the key file, the URLs); default `console.log`. */
   log?: (message: string) => void;
   /** Adds routes beside the API (the demo's pages), on the root app. */
@@ -54,9 +64,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const host = options.host ?? '127.0.0.1';
   // The key first: production without one stops here, before anything is created or listens.
   const { keyring } = loadKeyring({ key: options.key, keyFile: options.keyFile ?? join(dataDir, 'graph-mail.key'), production, log });
+  if (options.databaseUrl) checkPgSettings(options.databaseUrl, options.databaseSchema);
   mkdirSync(dataDir, { recursive: true });
   const sealer = new Sealer(keyring);
-  const db = openDatabase(options.databaseFile ?? join(dataDir, 'graph-mail.sqlite'));
+  let db: Db | null = null;
+  let engines: PgEngines | null = null;
+  let mail = options.mail;
+  if (options.databaseUrl) {
+    const mailOptions = options.mail === false ? {} : (options.mail ?? {});
+    engines = await openPgEngines({ connectionString: options.databaseUrl, schema: options.databaseSchema, sealer, sharedSlots: mailOptions.sharedSlots });
+    if (mail !== false) mail = { ...mailOptions, instances: 'several' };
+    log(`graph-mail: stores on PostgreSQL at ${redactDatabaseUrl(options.databaseUrl)}${options.databaseSchema ? ` (schema ${options.databaseSchema})` : ''}.`);
+  } else {
+    db = openDatabase(options.databaseFile ?? join(dataDir, 'graph-mail.sqlite'));
+  }
 
   let port = options.port ?? 8787;
   const publicUrl = () => options.publicUrl ?? `http://${urlHost(host)}:${port}`;
@@ -65,9 +86,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const allowedHosts = [...(options.allowedHosts ?? [])];
   let graphMail: GraphMailServer;
   try {
-    graphMail = createGraphMailServer({ ...options, production, db, sealer, dataDir, publicUrl, allowedHosts });
+    graphMail = createGraphMailServer({ ...options, ...(engines ?? {}), ...(db ? { db } : {}), mail, production, sealer, dataDir, publicUrl, allowedHosts });
   } catch (error) {
-    db.close();
+    db?.close();
+    await engines?.store.close();
     throw error;
   }
   const resealed = await graphMail.store.resealAll((sealed, context) => {
@@ -114,7 +136,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
         await graphMail.store.close();
-        if (db.open) db.close();
+        if (db?.open) db.close();
       })();
       return closed;
     },

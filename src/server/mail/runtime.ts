@@ -11,7 +11,7 @@ import { TokenKeepAlive } from './keep-alive.js';
 import { Outbox, type OutboxOptions } from './outbox.js';
 import { SecretReminders } from './secret-reminders.js';
 import { budgetMailbox, parseSendBudget } from './send-budget.js';
-import { SqliteMailboxSlots, type SharedSlotsOptions } from './shared-slots.js';
+import { SqliteMailboxSlots, type MailboxSlots, type SharedSlotsOptions } from './shared-slots.js';
 import { SqliteMailStore } from './sqlite-store.js';
 import type { MailStore } from './store.js';
 import { asMailLogger, type Db, type FetchLike, type MailConfig, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
@@ -40,7 +40,8 @@ export interface MailModuleOptions {
   /**
    * `GRAPH_MAIL_INSTANCES`: `one` (the default) when this process is the only one on the data folder;
    * `several` when other processes share it: rows in `sending` are then taken over only once their
-   * lease runs out (not at start), and the per-mailbox limit is shared through `mailbox-slots.sqlite`.
+   * lease runs out (not at start), and the per-mailbox limit is shared through `mailbox-slots.sqlite`
+   * (or the `mailboxSlots` the server gives, on PostgreSQL).
    */
   instances?: 'one' | 'several';
   /** The shared slots' timing with `instances: 'several'` (./shared-slots.ts). */
@@ -49,9 +50,12 @@ export interface MailModuleOptions {
 
 /** What the module needs from the server core (the core's `ServerDeps` fits). */
 export interface MailDeps {
-  db: Db;
+  /** The SQLite database of the default engines; not needed when `mailStore` is given. */
+  db?: Db;
   /** Another engine of the mail store; default the SQLite store on `db`. */
   mailStore?: MailStore;
+  /** The per-mailbox slots shared with other processes (`instances: 'several'`); default `mailbox-slots.sqlite` in the data folder. */
+  mailboxSlots?: MailboxSlots;
   tokens: TokenSource;
   config: MailConfigSource;
   fetch?: FetchLike;
@@ -135,7 +139,7 @@ export class MailRuntime {
   readonly api: MailApi;
   readonly store: MailStore;
   /** The per-mailbox slots shared with other processes (`instances: 'several'`). */
-  private readonly sharedSlots: SqliteMailboxSlots | null;
+  private readonly sharedSlots: MailboxSlots | null;
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
   private started = false;
 
@@ -146,7 +150,7 @@ export class MailRuntime {
     this.logger = asMailLogger(deps.logger);
     const core = deps.options ?? {};
     const several = options.instances === 'several';
-    this.sharedSlots = several ? new SqliteMailboxSlots(join(options.dataDir, 'mailbox-slots.sqlite'), options.sharedSlots) : null;
+    this.sharedSlots = several ? (deps.mailboxSlots ?? new SqliteMailboxSlots(join(options.dataDir, 'mailbox-slots.sqlite'), options.sharedSlots)) : null;
     const graph: GraphMailerOptions = {
       sandboxOrigin: core.sandboxOrigin ?? core.sandboxUrl,
       extraOrigins: core.extraOrigins,
@@ -155,7 +159,8 @@ export class MailRuntime {
       ...stripUndefined(options.graph ?? {}),
     };
     this.mailer = new GraphMailer(deps.tokens, graph);
-    this.store = deps.mailStore ?? new SqliteMailStore(deps.db);
+    if (!deps.mailStore && !deps.db) throw new Error('The mail module needs the SQLite database `db` or a `mailStore`.');
+    this.store = deps.mailStore ?? new SqliteMailStore(deps.db!);
     this.outbox = new Outbox(this.store, this.mailer, deps.config, { ...options.outbox, ...(several ? { singleInstance: false } : {}), dataDir: options.dataDir }, this.logger);
     this.keepAlive = new TokenKeepAlive(this.store, deps.tokens, deps.config, this.outbox, { intervalMs: options.keepAliveIntervalMs, checkMs: options.keepAliveCheckMs }, this.logger);
     this.secretReminders = new SecretReminders(this.store, deps.config, this.outbox, options.keepAliveCheckMs, this.logger);
