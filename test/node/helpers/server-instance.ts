@@ -1,17 +1,20 @@
 /**
  * One reference server process for the several-instances test: the data folder INSTANCE_DIR (shared
  * with the other instances), the key INSTANCE_KEY, the sandbox at SANDBOX_ORIGIN, the service token
- * SERVICE_TOKEN; GRAPH_MAIL_INSTANCES=several. Prints "listening <api url>" and runs until killed.
+ * SERVICE_TOKEN; GRAPH_MAIL_INSTANCES=several. With INSTANCE_DATABASE_URL (and INSTANCE_DATABASE_SCHEMA)
+ * every store is on that PostgreSQL database instead. Prints "listening <api url>" and runs until killed.
  */
 import { startServer } from '../../../src/server/index.js';
 
-const { INSTANCE_DIR: dataDir, INSTANCE_KEY: key, SANDBOX_ORIGIN: origin, SERVICE_TOKEN: serviceToken } = process.env;
+const { INSTANCE_DIR: dataDir, INSTANCE_KEY: key, SANDBOX_ORIGIN: origin, SERVICE_TOKEN: serviceToken, INSTANCE_DATABASE_URL: databaseUrl, INSTANCE_DATABASE_SCHEMA: databaseSchema } = process.env;
 if (!dataDir || !key || !origin || !serviceToken) throw new Error('INSTANCE_DIR, INSTANCE_KEY, SANDBOX_ORIGIN and SERVICE_TOKEN are required');
 
 const running = await startServer({
   port: 0,
   dataDir,
   key,
+  databaseUrl: databaseUrl || undefined,
+  databaseSchema: databaseSchema || undefined,
   sandboxOrigins: [origin],
   log: () => undefined,
   logger: { info: () => undefined, warn: () => undefined, error: (message: string) => process.stderr.write(`${message}\n`) },
