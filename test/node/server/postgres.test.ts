@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { serverOptionsFromEnv } from '../../../src/server/env.js';
-import { startServer } from '../../../src/server/index.js';
+import { createGraphMailServer, loadKeyring, Sealer, startServer } from '../../../src/server/index.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 import { POSTGRES_URL, postgresUnavailable, scratchSchema } from '../helpers/postgres.js';
 import { randomKey, startTestServer, type TestServer } from './helpers/server.js';
@@ -136,6 +136,14 @@ describe('PostgreSQL settings that cannot work', () => {
     assert.match(error?.message ?? '', /GRAPH_MAIL_DATABASE_URL: the database at postgres:\/\/graph:\*\*\*@127\.0\.0\.1:1\/mail could not be reached .*: start PostgreSQL, or correct/);
     assert.doesNotMatch(error!.message, /hunter2-secret/);
     assert.equal(files.some((name) => name.includes('sqlite')), false, 'no SQLite file in its place');
+  });
+
+  it('asks a host that gives no SQLite database for every store engine', () => {
+    const sealer = new Sealer(loadKeyring({ key: randomKey(), keyFile: join(tmpdir(), 'unused.key'), production: false }).keyring);
+    assert.throws(
+      () => createGraphMailServer({ sealer, dataDir: tmpdir(), publicUrl: 'http://127.0.0.1:8787' }),
+      /needs the SQLite database `db`, or every store engine: `store`, `connectStates` and `mailStore`/,
+    );
   });
 
   it('refuses a schema without a URL, from the environment', () => {
