@@ -105,8 +105,8 @@ process.on('message', async (ask: Ask) => {
       let id = '';
       ({ id } = await api.send({ to: [recipient], subject: ask.subject, text: 'The export is attached.', attachments: [{ name: 'export.bin', contentType: 'application/octet-stream', path: ask.file }] }));
       queuedMs = performance.now() - start;
-      const status = await Promise.race([settled, new Promise<string>((done) => setTimeout(() => void runtime.outbox.log.detail(id).then((detail) => done(detail?.status ?? 'missing')), 300_000))]);
-      return { id, status, detail: await runtime.outbox.log.detail(id) };
+      const status = await Promise.race([settled, new Promise<string>((done) => setTimeout(() => void runtime.outbox.log.detail(runtime.outbox.configId, id).then((detail) => done(detail?.status ?? 'missing')), 300_000))]);
+      return { id, status, detail: await runtime.outbox.log.detail(runtime.outbox.configId, id) };
     });
     process.send!({ kind: 'send', status: result.value.status, error: result.value.detail?.error, queuedMs, ms: result.ms, before: result.before, peakSampled: result.peakSampled, peakHwm: result.peakHwm, recipient });
   } catch (error) {

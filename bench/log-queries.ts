@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { serverMigrations } from '../src/server/app.js';
 import { migrate, openDatabase, type Db } from '../src/server/db.js';
 import { SqliteMailStore } from '../src/server/mail/sqlite-store.js';
+import { DEFAULT_CONFIG_ID } from '../src/server/store/types.js';
 import { MAIL_MIGRATIONS } from '../src/server/mail/migrations.js';
 import { startServer } from '../src/server/start.js';
 import type { LogQuery } from '../src/services/contract.js';
@@ -60,9 +61,10 @@ function derivedTablesOff(db: Db): () => void {
   for (const trigger of triggers) db.exec(`DROP TRIGGER ${trigger.name}`);
   return () => {
     db.exec("INSERT INTO mail_fts (mail_fts) VALUES ('rebuild')");
-    db.exec('UPDATE mail_counts SET n = (SELECT count(*) FROM mail_outbox WHERE mail_outbox.status = mail_counts.status)');
+    db.exec('DELETE FROM mail_counts');
+    db.exec('INSERT INTO mail_counts (config_id, status, n) SELECT config_id, status, count(*) FROM mail_outbox GROUP BY 1, 2');
     db.exec('DELETE FROM mail_daily_counts');
-    db.exec('INSERT INTO mail_daily_counts (day, status, n) SELECT created_at / 86400000, status, count(*) FROM mail_outbox GROUP BY 1, 2');
+    db.exec('INSERT INTO mail_daily_counts (config_id, day, status, n) SELECT config_id, created_at / 86400000, status, count(*) FROM mail_outbox GROUP BY 1, 2, 3');
     for (const trigger of triggers) db.exec(trigger.sql);
   };
 }
@@ -133,7 +135,7 @@ export async function benchLogQueries(report: Report): Promise<void> {
     const weekTo = new Date(Date.now() - 30 * day).toISOString();
     // 5,000 rows deep: 100 pages of 50, each cursor taken from the page before.
     let cursor: string | undefined;
-    for (let page = 0; page < 100; page += 1) cursor = (await store.query({ limit: 50, cursor })).nextCursor ?? undefined;
+    for (let page = 0; page < 100; page += 1) cursor = (await store.query(DEFAULT_CONFIG_ID, { limit: 50, cursor })).nextCursor ?? undefined;
     if (!cursor) throw new Error('the log ended before 5,000 rows');
     const queries: Array<[string, LogQuery]> = [
       ['first page', { limit: 50 }],
@@ -144,11 +146,11 @@ export async function benchLogQueries(report: Report): Promise<void> {
       ['page 5,000 rows deep', { limit: 50, cursor }],
     ];
     for (const [name, query] of queries) {
-      const probe = await store.query(query);
+      const probe = await store.query(DEFAULT_CONFIG_ID, query);
       const matches = `${Object.values(probe.counts).reduce((sum, n) => sum + n, 0).toLocaleString('en')}${probe.countsCapped ? '+' : ''}`;
-      for (let i = 0; i < WARMUP; i += 1) await store.query(query);
+      for (let i = 0; i < WARMUP; i += 1) await store.query(DEFAULT_CONFIG_ID, query);
       const samples: number[] = [];
-      for (let i = 0; i < RUNS; i += 1) samples.push(await time(() => store.query(query)));
+      for (let i = 0; i < RUNS; i += 1) samples.push(await time(() => store.query(DEFAULT_CONFIG_ID, query)));
       const label = `${name}${query.q ? `, ${matches} matches` : ''}`;
       report({ name: `log store: ${label}, p50`, value: round(percentile(samples, 50)), unit: 'ms', target: null, better: 'lower' });
       report({ name: `log store: ${label}, p95`, value: round(percentile(samples, 95)), unit: 'ms', target: 20, better: 'lower' });

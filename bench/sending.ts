@@ -71,7 +71,7 @@ async function sendAll(running: RunningServer, to: string, tag: string, count: n
   unsubscribe();
   const statuses: Record<string, number> = {};
   for (const id of ids) {
-    const status = (await runtime.outbox.log.detail(id))?.status ?? 'missing';
+    const status = (await runtime.outbox.log.detail(runtime.outbox.configId, id))?.status ?? 'missing';
     statuses[status] = (statuses[status] ?? 0) + 1;
   }
   return { ms, statuses, subjects };

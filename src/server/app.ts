@@ -313,9 +313,9 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     recentFailures: async (limit) => {
       const log = mail?.runtime?.outbox.log;
       if (!log) return [];
-      const entries = (await Promise.all((['failed', 'unknown'] as const).map(async (status) => (await log.query({ status, limit })).items))).flat();
+      const entries = (await Promise.all((['failed', 'unknown'] as const).map(async (status) => (await log.query(configId, { status, limit })).items))).flat();
       const newest = entries.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit);
-      return (await Promise.all(newest.map((entry) => log.detail(entry.id)))).flatMap((detail) => detail ?? []);
+      return (await Promise.all(newest.map((entry) => log.detail(configId, entry.id)))).flatMap((detail) => detail ?? []);
     },
     versions: { 'graph-mail-elements': PACKAGE_VERSION, node: process.version, platform: `${process.platform}-${process.arch}` },
     useDrafts: options.useDrafts ?? true,

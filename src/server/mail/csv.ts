@@ -9,7 +9,7 @@ export { csvCell, csvRow, CSV_COLUMNS } from '../../services/log-csv.js';
 import { toLogEntry, type MailLog } from './store.js';
 
 /** A byte stream of the CSV for `query` (its status, text and date filters; its cursor and limit ignored). */
-export function logCsvStream(store: Pick<MailLog, 'page'>, query: LogQuery, pageSize = 200): ReadableStream<Uint8Array> {
+export function logCsvStream(store: Pick<MailLog, 'page'>, configId: string, query: LogQuery, pageSize = 200): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let cursor: string | undefined;
   let started = false;
@@ -26,7 +26,7 @@ export function logCsvStream(store: Pick<MailLog, 'page'>, query: LogQuery, page
           controller.close();
           return;
         }
-        const { rows, nextCursor } = await store.page({ status: query.status, q: query.q, from: query.from, to: query.to, cursor, limit: pageSize });
+        const { rows, nextCursor } = await store.page(configId, { status: query.status, q: query.q, from: query.from, to: query.to, cursor, limit: pageSize });
         let chunk = '';
         for (const row of rows) chunk += csvEntry(toLogEntry(row));
         if (chunk) controller.enqueue(encoder.encode(chunk));

@@ -9,7 +9,7 @@ import type { MailConfigSource } from './types.js';
 
 const DAY = 86_400_000;
 
-export async function computeHealth(config: MailConfigSource, log: Pick<MailLog, 'outboxHealth'>, now = Date.now()): Promise<HealthView> {
+export async function computeHealth(config: MailConfigSource, log: Pick<MailLog, 'outboxHealth'>, configId: string, now = Date.now()): Promise<HealthView> {
   let effective = null;
   let status = null;
   try {
@@ -28,7 +28,7 @@ export async function computeHealth(config: MailConfigSource, log: Pick<MailLog,
   const expired = !Number.isNaN(expiresAt) && expiresAt <= now;
   const connectionOk =
     connection.state !== 'needs-reconnect' && connection.state !== 'error' && (effective?.mode !== 'delegated' || connection.state === 'connected');
-  const { queued, failedLastHour, lastSentAt } = await log.outboxHealth(now);
+  const { queued, failedLastHour, lastSentAt } = await log.outboxHealth(configId, now);
   const reminder = secretReminderDays(status?.secretExpiresAt, now);
   return {
     ok: Boolean(effective) && connectionOk && !expired,

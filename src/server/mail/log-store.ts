@@ -11,6 +11,7 @@
  * - counts of a text search stop at TEXT_COUNT_CAP matches, newest first (`countsCapped` then says each
  *   count is a lower bound): an exact count would read every match of a common word, hundreds of
  *   milliseconds on a million rows, to print a number nobody reads past "1,000+".
+ * Every read is of one configuration's rows (`configId`), with its indexes and counts led by it.
  * Stored text is exactly what was sent; escaping is the renderer's job (SECURITY.md 19).
  */
 import type { LogAttempt, LogCounts, LogEntry, LogEntryDetail, LogError, LogPage, LogQuery, LogStatus } from '../../services/contract.js';
@@ -68,10 +69,10 @@ function countWalk(walked: WalkedRow[]): { counts: LogCounts; capped: boolean } 
 export class LogStore {
   constructor(private readonly db: Db) {}
 
-  /** The date filters, on the outbox row (`prefix` is its alias in a join). */
-  private dateFilter(query: LogQuery, prefix = ''): Filter {
-    const sql: string[] = [];
-    const params: unknown[] = [];
+  /** The configuration and the date filters, on the outbox row (`prefix` is its alias in a join). */
+  private dateFilter(configId: string, query: LogQuery, prefix = ''): Filter {
+    const sql: string[] = [`${prefix}config_id = ?`];
+    const params: unknown[] = [configId];
     const { from, to } = dateBounds(query);
     if (from !== undefined) {
       sql.push(`${prefix}created_at >= ?`);
@@ -109,35 +110,35 @@ export class LogStore {
       .all(text.like, text.like, ...extra.params, limit);
   }
 
-  counts(query: LogQuery = {}): LogCounts {
-    return this.countsOf(query).counts;
+  counts(configId: string, query: LogQuery = {}): LogCounts {
+    return this.countsOf(configId, query).counts;
   }
 
   /** Counts per status that follow every filter but status; `capped` when a text search matched more than TEXT_COUNT_CAP. */
-  countsOf(query: LogQuery = {}): { counts: LogCounts; capped: boolean } {
+  countsOf(configId: string, query: LogQuery = {}): { counts: LogCounts; capped: boolean } {
     const text = this.textFilter(query);
-    return text ? countWalk(this.walk(text, query)) : { counts: this.plainCounts(query), capped: false };
+    return text ? countWalk(this.walk(configId, text, query)) : { counts: this.plainCounts(configId, query), capped: false };
   }
 
-  private plainCounts(query: LogQuery): LogCounts {
+  private plainCounts(configId: string, query: LogQuery): LogCounts {
     const counts = emptyCounts();
-    if (query.from || query.to) return this.rangeCounts(query, counts);
-    for (const row of this.db.prepare('SELECT status, n FROM mail_counts').all() as Array<{ status: LogStatus; n: number }>) {
+    if (query.from || query.to) return this.rangeCounts(configId, query, counts);
+    for (const row of this.db.prepare('SELECT status, n FROM mail_counts WHERE config_id = ?').all(configId) as Array<{ status: LogStatus; n: number }>) {
       if (row.status in counts) counts[row.status] = row.n;
     }
     return counts;
   }
 
   /** The newest TEXT_COUNT_CAP + 1 matches of a text search in the date range: what its counts read. */
-  private walk(text: { fts: string } | { like: string }, query: LogQuery): WalkedRow[] {
-    return this.textMatches(text, 'o.seq, o.status', this.dateFilter(query, 'o.'), TEXT_COUNT_CAP + 1) as WalkedRow[];
+  private walk(configId: string, text: { fts: string } | { like: string }, query: LogQuery): WalkedRow[] {
+    return this.textMatches(text, 'o.seq, o.status', this.dateFilter(configId, query, 'o.'), TEXT_COUNT_CAP + 1) as WalkedRow[];
   }
 
   /**
    * Counts of a date range without a text filter: whole UTC days from the per-day table, and only the
    * partial days at either end counted row by row (at most two days of messages, by the time index).
    */
-  private rangeCounts(query: LogQuery, counts: LogCounts): LogCounts {
+  private rangeCounts(configId: string, query: LogQuery, counts: LogCounts): LogCounts {
     const DAY = 86_400_000;
     const { from = 0, to = Number.MAX_SAFE_INTEGER } = dateBounds(query);
     if (!(from < to)) return counts;
@@ -146,14 +147,18 @@ export class LogStore {
     };
     const firstWholeDay = Math.ceil(from / DAY);
     const endWholeDay = Math.floor(Math.min(to, Number.MAX_SAFE_INTEGER) / DAY);
-    const exact = this.db.prepare('SELECT status, count(*) AS n FROM mail_outbox WHERE created_at >= ? AND created_at < ? GROUP BY status');
+    const exact = this.db.prepare('SELECT status, count(*) AS n FROM mail_outbox WHERE config_id = ? AND created_at >= ? AND created_at < ? GROUP BY status');
     if (firstWholeDay >= endWholeDay) {
-      add(exact.all(from, to) as Array<{ status: LogStatus; n: number }>);
+      add(exact.all(configId, from, to) as Array<{ status: LogStatus; n: number }>);
       return counts;
     }
-    add(this.db.prepare('SELECT status, sum(n) AS n FROM mail_daily_counts WHERE day >= ? AND day < ? GROUP BY status').all(firstWholeDay, endWholeDay) as Array<{ status: LogStatus; n: number }>);
-    if (from < firstWholeDay * DAY) add(exact.all(from, firstWholeDay * DAY) as Array<{ status: LogStatus; n: number }>);
-    if (endWholeDay * DAY < to) add(exact.all(endWholeDay * DAY, to) as Array<{ status: LogStatus; n: number }>);
+    add(
+      this.db
+        .prepare('SELECT status, sum(n) AS n FROM mail_daily_counts WHERE config_id = ? AND day >= ? AND day < ? GROUP BY status')
+        .all(configId, firstWholeDay, endWholeDay) as Array<{ status: LogStatus; n: number }>,
+    );
+    if (from < firstWholeDay * DAY) add(exact.all(configId, from, firstWholeDay * DAY) as Array<{ status: LogStatus; n: number }>);
+    if (endWholeDay * DAY < to) add(exact.all(configId, endWholeDay * DAY, to) as Array<{ status: LogStatus; n: number }>);
     return counts;
   }
 
@@ -162,10 +167,10 @@ export class LogStore {
    * (created_at, id); a trigram text search pages in arrival order (seq), the order the index keeps,
    * which is the same order for every row the outbox wrote.
    */
-  page(query: LogQuery): { rows: EntryRow[]; nextCursor: string | null } {
+  page(configId: string, query: LogQuery): { rows: EntryRow[]; nextCursor: string | null } {
     const limit = Math.min(Math.max(query.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
     const text = this.textFilter(query);
-    const filter = this.dateFilter(query, 'o.');
+    const filter = this.dateFilter(configId, query, 'o.');
     if (query.status) {
       filter.sql.push('o.status = ?');
       filter.params.push(query.status);
@@ -193,11 +198,11 @@ export class LogStore {
     return { rows, nextCursor: more && last ? encodeCursor(last.created_at, last.id, last.seq) : null };
   }
 
-  query(query: LogQuery): LogPage {
+  query(configId: string, query: LogQuery): LogPage {
     const text = this.textFilter(query);
-    const walked = text ? this.walk(text, query) : null;
-    const { rows, nextCursor } = (walked && !query.cursor && this.pageOfWalk(walked, query)) || this.page(query);
-    const { counts, capped } = walked ? countWalk(walked) : { counts: this.plainCounts(query), capped: false };
+    const walked = text ? this.walk(configId, text, query) : null;
+    const { rows, nextCursor } = (walked && !query.cursor && this.pageOfWalk(walked, query)) || this.page(configId, query);
+    const { counts, capped } = walked ? countWalk(walked) : { counts: this.plainCounts(configId, query), capped: false };
     return capped ? { items: rows.map(toLogEntry), nextCursor, counts, countsCapped: true } : { items: rows.map(toLogEntry), nextCursor, counts };
   }
 
@@ -222,13 +227,13 @@ export class LogStore {
     return { rows, nextCursor: more && last ? encodeCursor(last.created_at, last.id, last.seq) : null };
   }
 
-  entry(id: string): LogEntry | null {
-    const row = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = ?`).get(id) as EntryRow | undefined;
+  entry(configId: string, id: string): LogEntry | null {
+    const row = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = ? AND config_id = ?`).get(id, configId) as EntryRow | undefined;
     return row ? toLogEntry(row) : null;
   }
 
-  detail(id: string): LogEntryDetail | null {
-    const row = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = ?`).get(id) as EntryRow | undefined;
+  detail(configId: string, id: string): LogEntryDetail | null {
+    const row = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = ? AND config_id = ?`).get(id, configId) as EntryRow | undefined;
     if (!row) return null;
     const attempts = this.db
       .prepare('SELECT at, outcome, http_status, request_id, client_request_id, error_json, ms FROM mail_attempts WHERE message_seq = ? ORDER BY id')
@@ -246,10 +251,12 @@ export class LogStore {
   }
 
   /** Queued messages and failures of the last hour, for `/health`. */
-  outboxHealth(now = Date.now()): { queued: number; failedLastHour: number; lastSentAt: string | null } {
-    const queued = (this.db.prepare("SELECT n FROM mail_counts WHERE status = 'queued'").get() as { n: number } | undefined)?.n ?? 0;
-    const failed = (this.db.prepare("SELECT count(*) AS n FROM mail_outbox WHERE status = 'failed' AND finished_at >= ?").get(now - 3_600_000) as { n: number }).n;
-    const last = (this.db.prepare("SELECT max(finished_at) AS at FROM mail_outbox WHERE status = 'sent'").get() as { at: number | null }).at;
+  outboxHealth(configId: string, now = Date.now()): { queued: number; failedLastHour: number; lastSentAt: string | null } {
+    const queued = (this.db.prepare("SELECT n FROM mail_counts WHERE config_id = ? AND status = 'queued'").get(configId) as { n: number } | undefined)?.n ?? 0;
+    const failed = (
+      this.db.prepare("SELECT count(*) AS n FROM mail_outbox WHERE config_id = ? AND status = 'failed' AND finished_at >= ?").get(configId, now - 3_600_000) as { n: number }
+    ).n;
+    const last = (this.db.prepare("SELECT max(finished_at) AS at FROM mail_outbox WHERE config_id = ? AND status = 'sent'").get(configId) as { at: number | null }).at;
     return { queued, failedLastHour: failed, lastSentAt: last === null ? null : new Date(last).toISOString() };
   }
 
@@ -264,25 +271,34 @@ export class LogStore {
    * What changed after `mark`, by any process on this database, in commit order: each changed message
    * once (as it is now), and the new warnings. `mark` is what to pass next time.
    */
-  changesSince(mark: { change: number; warning: number }, limit = 500): { entries: LogEntry[]; warnings: MailWarning[]; mark: { change: number; warning: number } } {
+  changesSince(
+    configId: string,
+    mark: { change: number; warning: number },
+    limit = 500,
+  ): { entries: LogEntry[]; warnings: MailWarning[]; mark: { change: number; warning: number } } {
     const changes = this.db.prepare('SELECT seq, message_seq FROM mail_changes WHERE seq > ? ORDER BY seq LIMIT ?').all(mark.change, limit) as Array<{ seq: number; message_seq: number }>;
     const seqs = [...new Set(changes.map((change) => change.message_seq))];
     const rows = seqs.length
-      ? (this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq IN (${seqs.map(() => '?').join(', ')}) ORDER BY seq`).all(...seqs) as EntryRow[])
+      ? (this.db
+          .prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq IN (${seqs.map(() => '?').join(', ')}) AND config_id = ? ORDER BY seq`)
+          .all(...seqs, configId) as EntryRow[])
       : [];
-    const warnings = (
-      this.db.prepare('SELECT id, at, code, message, hint FROM mail_warnings WHERE id > ? ORDER BY id LIMIT ?').all(mark.warning, limit) as Array<{
-        id: number;
-        at: number;
-        code: string;
-        message: string;
-        hint: string;
-      }>
-    ).map((row) => ({ ...row, at: new Date(row.at).toISOString() }));
+    // The other configurations' warnings are passed over too: the mark moves past them.
+    const newWarnings = this.db.prepare('SELECT id, config_id, at, code, message, hint FROM mail_warnings WHERE id > ? ORDER BY id LIMIT ?').all(mark.warning, limit) as Array<{
+      id: number;
+      config_id: string;
+      at: number;
+      code: string;
+      message: string;
+      hint: string;
+    }>;
+    const warnings = newWarnings
+      .filter((row) => row.config_id === configId)
+      .map(({ id, at, code, message, hint }) => ({ id, at: new Date(at).toISOString(), code, message, hint }));
     return {
       entries: rows.map(toLogEntry),
       warnings,
-      mark: { change: changes.at(-1)?.seq ?? mark.change, warning: warnings.at(-1)?.id ?? mark.warning },
+      mark: { change: changes.at(-1)?.seq ?? mark.change, warning: newWarnings.at(-1)?.id ?? mark.warning },
     };
   }
 
@@ -291,13 +307,15 @@ export class LogStore {
     this.db.prepare('DELETE FROM mail_changes WHERE at < ?').run(cutoff);
   }
 
-  addWarning(code: string, message: string, hint: string, at = Date.now()): MailWarning {
-    const result = this.db.prepare('INSERT INTO mail_warnings (at, code, message, hint) VALUES (?, ?, ?, ?)').run(at, code, message, hint);
+  addWarning(configId: string, code: string, message: string, hint: string, at = Date.now()): MailWarning {
+    const result = this.db.prepare('INSERT INTO mail_warnings (config_id, at, code, message, hint) VALUES (?, ?, ?, ?, ?)').run(configId, at, code, message, hint);
     return { id: Number(result.lastInsertRowid), at: new Date(at).toISOString(), code, message, hint };
   }
 
-  warnings(limit = 50): MailWarning[] {
-    const rows = this.db.prepare('SELECT id, at, code, message, hint FROM mail_warnings ORDER BY at DESC, id DESC LIMIT ?').all(Math.min(Math.max(limit, 1), MAX_PAGE)) as Array<{
+  warnings(configId: string, limit = 50): MailWarning[] {
+    const rows = this.db
+      .prepare('SELECT id, at, code, message, hint FROM mail_warnings WHERE config_id = ? ORDER BY at DESC, id DESC LIMIT ?')
+      .all(configId, Math.min(Math.max(limit, 1), MAX_PAGE)) as Array<{
       id: number;
       at: number;
       code: string;

@@ -155,4 +155,71 @@ export const MAIL_MIGRATIONS: MailMigration[] = [
       `);
     },
   },
+  {
+    // Several configurations (one per customer of a host) on one database: every message and warning
+    // belongs to one, and the log, its counts and its live feed read one configuration's rows only. The
+    // rows written before are the single configuration's ('default'). The counts are kept per
+    // configuration; the log's indexes lead with it; purging reads the age index across all of them.
+    id: 'mail-0005-configurations',
+    up(db) {
+      db.exec(`
+        ALTER TABLE mail_outbox ADD COLUMN config_id TEXT NOT NULL DEFAULT 'default';
+        ALTER TABLE mail_warnings ADD COLUMN config_id TEXT NOT NULL DEFAULT 'default';
+
+        DROP INDEX mail_outbox_created;
+        DROP INDEX mail_outbox_status_created;
+        DROP INDEX mail_outbox_finished;
+        CREATE INDEX mail_outbox_created ON mail_outbox (config_id, created_at, id, status);
+        CREATE INDEX mail_outbox_status_created ON mail_outbox (config_id, status, created_at, id);
+        CREATE INDEX mail_outbox_finished ON mail_outbox (config_id, status, finished_at) WHERE status IN ('sent', 'failed');
+        CREATE INDEX mail_outbox_age ON mail_outbox (created_at);
+        CREATE INDEX mail_warnings_config ON mail_warnings (config_id, at, id);
+
+        DROP TRIGGER mail_outbox_ai;
+        DROP TRIGGER mail_outbox_ad;
+        DROP TRIGGER mail_outbox_au_status;
+        DROP TRIGGER mail_daily_ai;
+        DROP TRIGGER mail_daily_ad;
+        DROP TRIGGER mail_daily_au;
+
+        CREATE TABLE mail_counts_by_config (config_id TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (config_id, status)) WITHOUT ROWID;
+        INSERT INTO mail_counts_by_config (config_id, status, n) SELECT 'default', status, n FROM mail_counts WHERE n <> 0;
+        DROP TABLE mail_counts;
+        ALTER TABLE mail_counts_by_config RENAME TO mail_counts;
+
+        CREATE TABLE mail_daily_by_config (config_id TEXT NOT NULL, day INTEGER NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (config_id, day, status)) WITHOUT ROWID;
+        INSERT INTO mail_daily_by_config (config_id, day, status, n) SELECT 'default', day, status, n FROM mail_daily_counts WHERE n <> 0;
+        DROP TABLE mail_daily_counts;
+        ALTER TABLE mail_daily_by_config RENAME TO mail_daily_counts;
+
+        CREATE TRIGGER mail_outbox_ai AFTER INSERT ON mail_outbox BEGIN
+          INSERT INTO mail_counts (config_id, status, n) VALUES (new.config_id, new.status, 1)
+            ON CONFLICT (config_id, status) DO UPDATE SET n = n + 1;
+          INSERT INTO mail_fts (rowid, subject, recipients) VALUES (new.seq, new.subject, new.recipients);
+        END;
+        CREATE TRIGGER mail_outbox_ad AFTER DELETE ON mail_outbox BEGIN
+          UPDATE mail_counts SET n = n - 1 WHERE config_id = old.config_id AND status = old.status;
+          INSERT INTO mail_fts (mail_fts, rowid, subject, recipients) VALUES ('delete', old.seq, old.subject, old.recipients);
+        END;
+        CREATE TRIGGER mail_outbox_au_status AFTER UPDATE OF status ON mail_outbox WHEN old.status <> new.status BEGIN
+          UPDATE mail_counts SET n = n - 1 WHERE config_id = old.config_id AND status = old.status;
+          INSERT INTO mail_counts (config_id, status, n) VALUES (new.config_id, new.status, 1)
+            ON CONFLICT (config_id, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER mail_daily_ai AFTER INSERT ON mail_outbox BEGIN
+          INSERT INTO mail_daily_counts (config_id, day, status, n) VALUES (new.config_id, new.created_at / 86400000, new.status, 1)
+            ON CONFLICT (config_id, day, status) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER mail_daily_ad AFTER DELETE ON mail_outbox BEGIN
+          UPDATE mail_daily_counts SET n = n - 1 WHERE config_id = old.config_id AND day = old.created_at / 86400000 AND status = old.status;
+        END;
+        CREATE TRIGGER mail_daily_au AFTER UPDATE OF status, created_at ON mail_outbox
+          WHEN old.status <> new.status OR old.created_at <> new.created_at BEGIN
+          UPDATE mail_daily_counts SET n = n - 1 WHERE config_id = old.config_id AND day = old.created_at / 86400000 AND status = old.status;
+          INSERT INTO mail_daily_counts (config_id, day, status, n) VALUES (new.config_id, new.created_at / 86400000, new.status, 1)
+            ON CONFLICT (config_id, day, status) DO UPDATE SET n = n + 1;
+        END;
+      `);
+    },
+  },
 ];

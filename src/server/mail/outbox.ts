@@ -24,6 +24,7 @@ import { INLINE_ATTACHMENT_LIMIT, MAX_ATTACHMENT_BYTES, SEND_MAIL_INLINE_TOTAL, 
 import { budgetMailbox, budgetView, EXCHANGE_SEND_BUDGET, type SendBudget } from './send-budget.js';
 import { toLogEntry, type MailLog, type MailStore, type MailWarning, type OutboxRow, type PhasePatch } from './store.js';
 import type { MailConfig, MailConfigSource, MailLogger } from './types.js';
+import { DEFAULT_CONFIG_ID } from '../store/types.js';
 import type { SendBudgetView } from '../../services/contract.js';
 import { silentLogger } from './types.js';
 
@@ -144,6 +145,11 @@ const CRASHED: LogError = {
 export class Outbox {
   /** The log's reads and warnings: the store, as far as the routes need it. */
   readonly log: MailLog;
+  /**
+   * The configuration this outbox queues for and whose live feed and warnings it shows: it sends with
+   * one configuration source (`MailConfigSource`), so it serves that one configuration.
+   */
+  readonly configId: string = DEFAULT_CONFIG_ID;
   readonly options: ResolvedOptions;
   private readonly owner = randomUUID();
   private readonly listeners = new Set<(event: OutboxEvent) => void>();
@@ -221,7 +227,7 @@ export class Outbox {
     if (!feed || !feed.mark || feed.busy) return;
     feed.busy = true;
     try {
-      const { entries, warnings, mark } = await this.store.changesSince(feed.mark);
+      const { entries, warnings, mark } = await this.store.changesSince(this.configId, feed.mark);
       if (this.feed !== feed) return;
       feed.mark = mark;
       for (const entry of entries) this.emitEntry(entry);
@@ -262,12 +268,12 @@ export class Outbox {
 
   private async emitRow(id: string): Promise<void> {
     if (this.listeners.size === 0) return;
-    const entry = await this.store.entry(id);
+    const entry = await this.store.entry(this.configId, id);
     if (entry) this.emitEntry(entry);
   }
 
   async warn(code: string, message: string, hint: string): Promise<MailWarning> {
-    const warning = await this.store.addWarning(code, message, hint);
+    const warning = await this.store.addWarning(this.configId, code, message, hint);
     this.logger.warn(`mail: ${message}`, { code });
     if (this.listeners.size > 0) this.emitWarning(warning);
     return warning;
@@ -295,6 +301,7 @@ export class Outbox {
     try {
       await this.store.insertMessage({
         id,
+        config_id: this.configId,
         created_at: now,
         source,
         recipients,
@@ -716,7 +723,7 @@ export class Outbox {
 
   /** A log entry's row as sent to listeners, by id. */
   entry(id: string): Promise<LogEntry | null> {
-    return this.store.entry(id);
+    return this.store.entry(this.configId, id);
   }
 
   /** For tests and tools: the raw row. */

@@ -168,4 +168,39 @@ export const PG_MAIL_MIGRATIONS: PgMigration[] = [
       END $$;
     `,
   },
+  {
+    // Several configurations on one database (see ./migrations.ts, mail-0005): every message and warning
+    // belongs to one; the counts are kept per configuration and the log's indexes lead with it.
+    id: 'mail-0003-configurations',
+    sql: `
+      ALTER TABLE mail_outbox ADD COLUMN config_id TEXT COLLATE "C" NOT NULL DEFAULT 'default';
+      ALTER TABLE mail_warnings ADD COLUMN config_id TEXT NOT NULL DEFAULT 'default';
+
+      DROP INDEX mail_outbox_created;
+      DROP INDEX mail_outbox_status_created;
+      DROP INDEX mail_outbox_finished;
+      CREATE INDEX mail_outbox_created ON mail_outbox (config_id, created_at, id) INCLUDE (status);
+      CREATE INDEX mail_outbox_status_created ON mail_outbox (config_id, status, created_at, id);
+      CREATE INDEX mail_outbox_finished ON mail_outbox (config_id, status, finished_at) WHERE status IN ('sent', 'failed');
+      CREATE INDEX mail_outbox_age ON mail_outbox (created_at);
+      CREATE INDEX mail_warnings_config ON mail_warnings (config_id, at, id);
+
+      ALTER TABLE mail_daily_counts ADD COLUMN config_id TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE mail_daily_counts DROP CONSTRAINT mail_daily_counts_pkey;
+      ALTER TABLE mail_daily_counts ADD PRIMARY KEY (config_id, day, status);
+
+      CREATE OR REPLACE FUNCTION mail_outbox_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM mail_feed_lock();
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          UPDATE mail_daily_counts SET n = n - 1 WHERE config_id = OLD.config_id AND day = OLD.created_at / 86400000 AND status = OLD.status;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          INSERT INTO mail_daily_counts (config_id, day, status, n) VALUES (NEW.config_id, NEW.created_at / 86400000, NEW.status, 1)
+            ON CONFLICT (config_id, day, status) DO UPDATE SET n = mail_daily_counts.n + 1;
+        END IF;
+        RETURN NULL;
+      END $$;
+    `,
+  },
 ];

@@ -138,7 +138,9 @@ export class PgMailStore implements MailStore {
 
   // The log.
 
-  private dateFilter(query: LogQuery, where = new Where()): Where {
+  /** The configuration and the date filters. */
+  private dateFilter(configId: string, query: LogQuery, where = new Where()): Where {
+    where.add('config_id = ?', configId);
     const { from, to } = dateBounds(query);
     if (from !== undefined) where.add('created_at >= ?', from);
     if (to !== undefined) where.add('created_at < ?', to);
@@ -155,8 +157,8 @@ export class PgMailStore implements MailStore {
   }
 
   /** The newest TEXT_COUNT_CAP + 1 matches' statuses: what a text search's counts read. */
-  private async walk(query: LogQuery): Promise<{ counts: LogCounts; capped: boolean }> {
-    const where = this.dateFilter(query);
+  private async walk(configId: string, query: LogQuery): Promise<{ counts: LogCounts; capped: boolean }> {
+    const where = this.dateFilter(configId, query);
     this.textFilter(query, where);
     const limit = where.next(TEXT_COUNT_CAP + 1);
     const { rows } = await this.pool.query<{ status: LogStatus }>(`SELECT status FROM mail_outbox ${where} ORDER BY created_at DESC, id DESC LIMIT ${limit}`, where.params);
@@ -165,44 +167,44 @@ export class PgMailStore implements MailStore {
     return { counts, capped: rows.length > TEXT_COUNT_CAP };
   }
 
-  private async plainCounts(query: LogQuery): Promise<LogCounts> {
+  private async plainCounts(configId: string, query: LogQuery): Promise<LogCounts> {
     const counts = emptyCounts();
     const add = (rows: Array<{ status: LogStatus; n: string }>) => {
       for (const row of rows) if (row.status in counts) counts[row.status] += Number(row.n);
     };
     if (!query.from && !query.to) {
-      add((await this.pool.query('SELECT status, sum(n) AS n FROM mail_daily_counts GROUP BY status')).rows);
+      add((await this.pool.query('SELECT status, sum(n) AS n FROM mail_daily_counts WHERE config_id = $1 GROUP BY status', [configId])).rows);
       return counts;
     }
     // Whole UTC days from the per-day table; only the partial days at either end row by row.
     const { from = 0, to = Number.MAX_SAFE_INTEGER } = dateBounds(query);
     if (!(from < to)) return counts;
     const exact = async (start: number, end: number) =>
-      add((await this.pool.query('SELECT status, count(*) AS n FROM mail_outbox WHERE created_at >= $1 AND created_at < $2 GROUP BY status', [start, end])).rows);
+      add((await this.pool.query('SELECT status, count(*) AS n FROM mail_outbox WHERE config_id = $1 AND created_at >= $2 AND created_at < $3 GROUP BY status', [configId, start, end])).rows);
     const firstWholeDay = Math.ceil(from / DAY);
     const endWholeDay = Math.floor(to / DAY);
     if (firstWholeDay >= endWholeDay) {
       await exact(from, to);
       return counts;
     }
-    add((await this.pool.query('SELECT status, sum(n) AS n FROM mail_daily_counts WHERE day >= $1 AND day < $2 GROUP BY status', [firstWholeDay, endWholeDay])).rows);
+    add((await this.pool.query('SELECT status, sum(n) AS n FROM mail_daily_counts WHERE config_id = $1 AND day >= $2 AND day < $3 GROUP BY status', [configId, firstWholeDay, endWholeDay])).rows);
     if (from < firstWholeDay * DAY) await exact(from, firstWholeDay * DAY);
     if (endWholeDay * DAY < to) await exact(endWholeDay * DAY, to);
     return counts;
   }
 
-  async counts(query: LogQuery = {}): Promise<LogCounts> {
-    return (await this.countsOf(query)).counts;
+  async counts(configId: string, query: LogQuery = {}): Promise<LogCounts> {
+    return (await this.countsOf(configId, query)).counts;
   }
 
-  async countsOf(query: LogQuery = {}): Promise<{ counts: LogCounts; capped: boolean }> {
-    return query.q?.trim() ? this.walk(query) : { counts: await this.plainCounts(query), capped: false };
+  async countsOf(configId: string, query: LogQuery = {}): Promise<{ counts: LogCounts; capped: boolean }> {
+    return query.q?.trim() ? this.walk(configId, query) : { counts: await this.plainCounts(configId, query), capped: false };
   }
 
   /** One page, newest first by (created_at, id); the cursor is the last row's pair. */
-  async page(query: LogQuery): Promise<{ rows: EntryRow[]; nextCursor: string | null }> {
+  async page(configId: string, query: LogQuery): Promise<{ rows: EntryRow[]; nextCursor: string | null }> {
     const limit = Math.min(Math.max(query.limit ?? DEFAULT_PAGE, 1), MAX_PAGE);
-    const where = this.dateFilter(query);
+    const where = this.dateFilter(configId, query);
     this.textFilter(query, where);
     if (query.status) where.add('status = ?', query.status);
     if (query.cursor) {
@@ -219,19 +221,19 @@ export class PgMailStore implements MailStore {
     return { rows, nextCursor: more && last ? encodeCursor(last.created_at, last.id) : null };
   }
 
-  async query(query: LogQuery): Promise<LogPage> {
-    const [{ rows, nextCursor }, { counts, capped }] = await Promise.all([this.page(query), this.countsOf(query)]);
+  async query(configId: string, query: LogQuery): Promise<LogPage> {
+    const [{ rows, nextCursor }, { counts, capped }] = await Promise.all([this.page(configId, query), this.countsOf(configId, query)]);
     const items = rows.map(toLogEntry);
     return capped ? { items, nextCursor, counts, countsCapped: true } : { items, nextCursor, counts };
   }
 
-  async entry(id: string): Promise<LogEntry | null> {
-    const { rows } = await this.pool.query<Raw>(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = $1`, [id]);
+  async entry(configId: string, id: string): Promise<LogEntry | null> {
+    const { rows } = await this.pool.query<Raw>(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = $1 AND config_id = $2`, [id, configId]);
     return rows[0] ? toLogEntry(toRow<EntryRow>(rows[0])) : null;
   }
 
-  async detail(id: string): Promise<LogEntryDetail | null> {
-    const { rows } = await this.pool.query<Raw>(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = $1`, [id]);
+  async detail(configId: string, id: string): Promise<LogEntryDetail | null> {
+    const { rows } = await this.pool.query<Raw>(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = $1 AND config_id = $2`, [id, configId]);
     if (!rows[0]) return null;
     const row = toRow<EntryRow>(rows[0]);
     const attempts = await this.pool.query<{
@@ -255,25 +257,34 @@ export class PgMailStore implements MailStore {
     return { ...toLogEntry(row), history };
   }
 
-  async outboxHealth(now = Date.now()): Promise<{ queued: number; failedLastHour: number; lastSentAt: string | null }> {
+  async outboxHealth(configId: string, now = Date.now()): Promise<{ queued: number; failedLastHour: number; lastSentAt: string | null }> {
     const { rows } = await this.pool.query<{ queued: string | null; failed: string; last: string | null }>(
-      `SELECT (SELECT sum(n) FROM mail_daily_counts WHERE status = 'queued') AS queued,
-              (SELECT count(*) FROM mail_outbox WHERE status = 'failed' AND finished_at >= $1) AS failed,
-              (SELECT max(finished_at) FROM mail_outbox WHERE status = 'sent') AS last`,
-      [now - 3_600_000],
+      `SELECT (SELECT sum(n) FROM mail_daily_counts WHERE config_id = $2 AND status = 'queued') AS queued,
+              (SELECT count(*) FROM mail_outbox WHERE config_id = $2 AND status = 'failed' AND finished_at >= $1) AS failed,
+              (SELECT max(finished_at) FROM mail_outbox WHERE config_id = $2 AND status = 'sent') AS last`,
+      [now - 3_600_000, configId],
     );
     const { queued, failed, last } = rows[0];
     return { queued: Number(queued ?? 0), failedLastHour: Number(failed), lastSentAt: last === null ? null : new Date(Number(last)).toISOString() };
   }
 
-  async warnings(limit = 50): Promise<MailWarning[]> {
-    const { rows } = await this.pool.query('SELECT id, at, code, message, hint FROM mail_warnings ORDER BY at DESC, id DESC LIMIT $1', [Math.min(Math.max(limit, 1), MAX_PAGE)]);
+  async warnings(configId: string, limit = 50): Promise<MailWarning[]> {
+    const { rows } = await this.pool.query('SELECT id, at, code, message, hint FROM mail_warnings WHERE config_id = $1 ORDER BY at DESC, id DESC LIMIT $2', [
+      configId,
+      Math.min(Math.max(limit, 1), MAX_PAGE),
+    ]);
     return rows.map(toWarning);
   }
 
-  async addWarning(code: string, message: string, hint: string, at = Date.now()): Promise<MailWarning> {
+  async addWarning(configId: string, code: string, message: string, hint: string, at = Date.now()): Promise<MailWarning> {
     return this.tx(true, async (client) => {
-      const { rows } = await client.query<{ id: string }>('INSERT INTO mail_warnings (at, code, message, hint) VALUES ($1, $2, $3, $4) RETURNING id', [at, code, message, hint]);
+      const { rows } = await client.query<{ id: string }>('INSERT INTO mail_warnings (config_id, at, code, message, hint) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
+        configId,
+        at,
+        code,
+        message,
+        hint,
+      ]);
       return { id: Number(rows[0].id), at: new Date(at).toISOString(), code, message, hint };
     });
   }
@@ -285,16 +296,26 @@ export class PgMailStore implements MailStore {
     return { change: Number(rows[0].change ?? 0), warning: Number(rows[0].warning ?? 0) };
   }
 
-  async changesSince(mark: ChangeMark, limit = 500): Promise<{ entries: LogEntry[]; warnings: MailWarning[]; mark: ChangeMark }> {
+  async changesSince(configId: string, mark: ChangeMark, limit = 500): Promise<{ entries: LogEntry[]; warnings: MailWarning[]; mark: ChangeMark }> {
     const changes = await this.pool.query<{ seq: string; message_seq: string }>('SELECT seq, message_seq FROM mail_changes WHERE seq > $1 ORDER BY seq LIMIT $2', [mark.change, limit]);
     const seqs = [...new Set(changes.rows.map((change) => Number(change.message_seq)))];
-    const rows = seqs.length ? (await this.pool.query<Raw>(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq = ANY($1::bigint[]) ORDER BY seq`, [seqs])).rows : [];
-    const warnings = (await this.pool.query('SELECT id, at, code, message, hint FROM mail_warnings WHERE id > $1 ORDER BY id LIMIT $2', [mark.warning, limit])).rows.map(toWarning);
+    const rows = seqs.length
+      ? (await this.pool.query<Raw>(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq = ANY($1::bigint[]) AND config_id = $2 ORDER BY seq`, [seqs, configId])).rows
+      : [];
+    // The other configurations' warnings are passed over too: the mark moves past them.
+    const newWarnings = (
+      await this.pool.query<{ id: string; config_id: string; at: string; code: string; message: string; hint: string }>(
+        'SELECT id, config_id, at, code, message, hint FROM mail_warnings WHERE id > $1 ORDER BY id LIMIT $2',
+        [mark.warning, limit],
+      )
+    ).rows;
+    const warnings = newWarnings.filter((row) => row.config_id === configId).map(toWarning);
     const lastChange = changes.rows.at(-1);
+    const lastWarning = newWarnings.at(-1);
     return {
       entries: rows.map((row) => toLogEntry(toRow<EntryRow>(row))),
       warnings,
-      mark: { change: lastChange ? Number(lastChange.seq) : mark.change, warning: warnings.at(-1)?.id ?? mark.warning },
+      mark: { change: lastChange ? Number(lastChange.seq) : mark.change, warning: lastWarning ? Number(lastWarning.id) : mark.warning },
     };
   }
 
@@ -323,9 +344,9 @@ export class PgMailStore implements MailStore {
   async insertMessage(row: NewOutboxRow): Promise<void> {
     await this.tx(true, async (client) => {
       await client.query(
-        `INSERT INTO mail_outbox (id, created_at, updated_at, source, status, recipients, to_json, subject, message_json, attachments_json, total_bytes, next_attempt_at)
-         VALUES ($1, $2, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10)`,
-        [row.id, row.created_at, row.source, row.recipients, row.to_json, row.subject, row.message_json, row.attachments_json, row.total_bytes, row.next_attempt_at],
+        `INSERT INTO mail_outbox (id, created_at, updated_at, source, status, recipients, to_json, subject, message_json, attachments_json, total_bytes, next_attempt_at, config_id)
+         VALUES ($1, $2, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [row.id, row.created_at, row.source, row.recipients, row.to_json, row.subject, row.message_json, row.attachments_json, row.total_bytes, row.next_attempt_at, row.config_id],
       );
     });
   }

@@ -60,7 +60,7 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
     const query = parseLogQuery(c.req.query());
     if (!query.ok) return query.response;
     try {
-      const page = await outbox.log.query(query.value);
+      const page = await outbox.log.query(outbox.configId, query.value);
       const budget = await runtime.budgetView();
       return c.json(budget ? { ...page, budget } : page, 200, { 'cache-control': 'no-store' });
     } catch (error) {
@@ -73,7 +73,7 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
     const query = parseLogQuery(c.req.query());
     if (!query.ok) return query.response;
     const day = new Date().toISOString().slice(0, 10);
-    return new Response(logCsvStream(outbox.log, query.value), {
+    return new Response(logCsvStream(outbox.log, outbox.configId, query.value), {
       status: 200,
       headers: {
         'content-type': 'text/csv; charset=utf-8',
@@ -128,10 +128,10 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
     });
   });
 
-  router.get('/log/warnings', async (c) => c.json({ items: await outbox.log.warnings() }, 200, { 'cache-control': 'no-store' }));
+  router.get('/log/warnings', async (c) => c.json({ items: await outbox.log.warnings(outbox.configId) }, 200, { 'cache-control': 'no-store' }));
 
   router.get('/log/:id', async (c) => {
-    const detail = await outbox.log.detail(c.req.param('id'));
+    const detail = await outbox.log.detail(outbox.configId, c.req.param('id'));
     if (!detail) return problem(404, 'Not found', 'No log entry has this id.');
     return c.json(detail, 200, { 'cache-control': 'no-store' });
   });

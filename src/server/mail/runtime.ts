@@ -210,7 +210,7 @@ export class MailRuntime {
   }
 
   health() {
-    return computeHealth(this.deps.config, this.outbox.log);
+    return computeHealth(this.deps.config, this.outbox.log, this.outbox.configId);
   }
 
   /**
@@ -223,7 +223,7 @@ export class MailRuntime {
     return new Promise<LogEntryDetail>((resolve, reject) => {
       let done = false;
       const check = async () => {
-        const detail = await this.outbox.log.detail(id);
+        const detail = await this.outbox.log.detail(this.outbox.configId, id);
         if (detail && (detail.status === 'sent' || detail.status === 'failed' || detail.status === 'unknown')) return finish(detail);
         if (Date.now() >= deadline && detail) return finish(detail);
       };

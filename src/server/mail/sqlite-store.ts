@@ -24,48 +24,48 @@ export class SqliteMailStore implements MailStore {
 
   // The log.
 
-  async query(query: LogQuery) {
-    return this.log.query(query);
+  async query(configId: string, query: LogQuery) {
+    return this.log.query(configId, query);
   }
 
-  async page(query: LogQuery) {
-    return this.log.page(query);
+  async page(configId: string, query: LogQuery) {
+    return this.log.page(configId, query);
   }
 
-  async counts(query: LogQuery = {}) {
-    return this.log.counts(query);
+  async counts(configId: string, query: LogQuery = {}) {
+    return this.log.counts(configId, query);
   }
 
-  async countsOf(query: LogQuery = {}) {
-    return this.log.countsOf(query);
+  async countsOf(configId: string, query: LogQuery = {}) {
+    return this.log.countsOf(configId, query);
   }
 
-  async entry(id: string) {
-    return this.log.entry(id);
+  async entry(configId: string, id: string) {
+    return this.log.entry(configId, id);
   }
 
-  async detail(id: string) {
-    return this.log.detail(id);
+  async detail(configId: string, id: string) {
+    return this.log.detail(configId, id);
   }
 
-  async outboxHealth(now = Date.now()) {
-    return this.log.outboxHealth(now);
+  async outboxHealth(configId: string, now = Date.now()) {
+    return this.log.outboxHealth(configId, now);
   }
 
-  async warnings(limit?: number) {
-    return this.log.warnings(limit);
+  async warnings(configId: string, limit?: number) {
+    return this.log.warnings(configId, limit);
   }
 
-  async addWarning(code: string, message: string, hint: string, at?: number) {
-    return this.log.addWarning(code, message, hint, at);
+  async addWarning(configId: string, code: string, message: string, hint: string, at?: number) {
+    return this.log.addWarning(configId, code, message, hint, at);
   }
 
   async changeMark() {
     return this.log.changeMark();
   }
 
-  async changesSince(mark: ChangeMark, limit?: number) {
-    return this.log.changesSince(mark, limit);
+  async changesSince(configId: string, mark: ChangeMark, limit?: number) {
+    return this.log.changesSince(configId, mark, limit);
   }
 
   async pruneChanges(cutoff: number): Promise<void> {
@@ -81,10 +81,10 @@ export class SqliteMailStore implements MailStore {
   async insertMessage(row: NewOutboxRow): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO mail_outbox (id, created_at, updated_at, source, status, recipients, to_json, subject, message_json, attachments_json, total_bytes, next_attempt_at)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO mail_outbox (id, config_id, created_at, updated_at, source, status, recipients, to_json, subject, message_json, attachments_json, total_bytes, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(row.id, row.created_at, row.created_at, row.source, row.recipients, row.to_json, row.subject, row.message_json, row.attachments_json, row.total_bytes, row.next_attempt_at);
+      .run(row.id, row.config_id, row.created_at, row.created_at, row.source, row.recipients, row.to_json, row.subject, row.message_json, row.attachments_json, row.total_bytes, row.next_attempt_at);
   }
 
   async row(id: string): Promise<OutboxRow | undefined> {

@@ -13,7 +13,10 @@
  *   expired lease is never overwritten by the first;
  * - the per-status counts and the live feed's change list are the engine's job (SQLite keeps them with
  *   triggers): every insert of a message, and every change of its status, attempts, error or duration,
- *   counts and is listed as a change, in commit order.
+ *   counts and is listed as a change, in commit order;
+ * - every message and warning belongs to one configuration (`config_id`, one per customer of a host;
+ *   `DEFAULT_CONFIG_ID` when there is one): every read of the log takes the configuration and sees its
+ *   rows and counts only, while the outbox's claims, recovery and retention work across all of them.
  */
 import type { LogCounts, LogEntry, LogEntryDetail, LogError, LogPage, LogQuery, LogStatus } from '../../services/contract.js';
 
@@ -22,6 +25,8 @@ export interface OutboxRow {
   /** Arrival order: unique, increasing with every insert. */
   seq: number;
   id: string;
+  /** The configuration the message belongs to. */
+  config_id: string;
   created_at: number;
   updated_at: number;
   source: 'app' | 'test';
@@ -54,7 +59,7 @@ export type EntryRow = Pick<OutboxRow, 'seq' | 'id' | 'created_at' | 'source' | 
 /** A new message: the fields `enqueue` writes; the rest start at their defaults (`attempts` 0, `phase` 'new', no lease). */
 export type NewOutboxRow = Pick<
   OutboxRow,
-  'id' | 'created_at' | 'source' | 'recipients' | 'to_json' | 'subject' | 'message_json' | 'attachments_json' | 'total_bytes' | 'next_attempt_at'
+  'id' | 'config_id' | 'created_at' | 'source' | 'recipients' | 'to_json' | 'subject' | 'message_json' | 'attachments_json' | 'total_bytes' | 'next_attempt_at'
 >;
 
 /** The fields of a leased row that record its progress through the mailbox (its crash-safety record). */
@@ -122,49 +127,53 @@ export interface AttemptResult {
   updated_at: number;
 }
 
-/** The notification log's reads, and the writes of its warnings and retention. */
+/** The notification log's reads, and the writes of its warnings and retention. Each read is of one configuration's rows. */
 export interface MailLog {
   /**
-   * One page of entries, newest first by (created_at, id), with counts per status that follow every
-   * filter but the status (`countsCapped` when a text search counted only its newest matches). The
-   * cursor is opaque and issued by the same engine; one it did not issue throws `InvalidCursorError`.
+   * One page of the configuration's entries, newest first by (created_at, id), with counts per status
+   * that follow every filter but the status (`countsCapped` when a text search counted only its newest
+   * matches). The cursor is opaque and issued by the same engine; one it did not issue throws
+   * `InvalidCursorError`.
    */
-  query(query: LogQuery): Promise<LogPage>;
+  query(configId: string, query: LogQuery): Promise<LogPage>;
   /** One page of rows without counts, in the order of `query` (the CSV export pages through with this). */
-  page(query: LogQuery): Promise<{ rows: EntryRow[]; nextCursor: string | null }>;
-  counts(query?: LogQuery): Promise<LogCounts>;
-  countsOf(query?: LogQuery): Promise<{ counts: LogCounts; capped: boolean }>;
-  entry(id: string): Promise<LogEntry | null>;
-  /** The entry with its attempts, oldest first. */
-  detail(id: string): Promise<LogEntryDetail | null>;
+  page(configId: string, query: LogQuery): Promise<{ rows: EntryRow[]; nextCursor: string | null }>;
+  counts(configId: string, query?: LogQuery): Promise<LogCounts>;
+  countsOf(configId: string, query?: LogQuery): Promise<{ counts: LogCounts; capped: boolean }>;
+  /** The entry, or null when there is none or it belongs to another configuration. */
+  entry(configId: string, id: string): Promise<LogEntry | null>;
+  /** The entry with its attempts, oldest first; null as for `entry`. */
+  detail(configId: string, id: string): Promise<LogEntryDetail | null>;
   /** Queued messages, failures finished in the hour before `now`, and the last sent message's finish time. */
-  outboxHealth(now?: number): Promise<{ queued: number; failedLastHour: number; lastSentAt: string | null }>;
-  /** The newest warnings, newest first. */
-  warnings(limit?: number): Promise<MailWarning[]>;
+  outboxHealth(configId: string, now?: number): Promise<{ queued: number; failedLastHour: number; lastSentAt: string | null }>;
+  /** The configuration's newest warnings, newest first. */
+  warnings(configId: string, limit?: number): Promise<MailWarning[]>;
   /** Commits a warning; its id is larger than every earlier warning's (the feed reads them in id order). */
-  addWarning(code: string, message: string, hint: string, at?: number): Promise<MailWarning>;
-  /** The newest change's and warning's position: a feed starts after it. */
+  addWarning(configId: string, code: string, message: string, hint: string, at?: number): Promise<MailWarning>;
+  /** The newest change's and warning's position (of every configuration): a feed starts after it. */
   changeMark(): Promise<ChangeMark>;
   /**
    * What changed after `mark`, by any process on this database, in commit order: each changed message
-   * once (as it is now), the new warnings, and the mark to pass next time. A change must never become
-   * visible at a position a reader has already passed (SQLite's writes are serialised, so its `seq`
-   * is commit order; an engine with concurrent writers must order by commit, not by insert).
+   * of the configuration once (as it is now), its new warnings, and the mark to pass next time (past
+   * the other configurations' changes too). A change must never become visible at a position a reader
+   * has already passed (SQLite's writes are serialised, so its `seq` is commit order; an engine with
+   * concurrent writers must order by commit, not by insert).
    */
-  changesSince(mark: ChangeMark, limit?: number): Promise<{ entries: LogEntry[]; warnings: MailWarning[]; mark: ChangeMark }>;
+  changesSince(configId: string, mark: ChangeMark, limit?: number): Promise<{ entries: LogEntry[]; warnings: MailWarning[]; mark: ChangeMark }>;
   /** Forgets changes older than `cutoff`. */
   pruneChanges(cutoff: number): Promise<void>;
   /**
-   * Deletes up to `batch` finished rows (sent, failed, unknown) created before `cutoff`, oldest first,
-   * with their attempts, and the warnings older than `cutoff`, in one transaction. Returns the ids
-   * removed (their attachment folders are the caller's to delete); none left means done.
+   * Deletes up to `batch` finished rows (sent, failed, unknown) of any configuration created before
+   * `cutoff`, oldest first, with their attempts, and the warnings older than `cutoff`, in one
+   * transaction. Returns the ids removed (their attachment folders are the caller's to delete); none
+   * left means done.
    */
   purgeBatch(cutoff: number, batch?: number): Promise<string[]>;
 }
 
 export interface MailStore extends MailLog {
   /**
-   * Commits a new message, queued, with the next `seq`; throws (writing nothing) when the id exists.
+   * Commits a new message of its configuration, queued, with the next `seq`; throws (writing nothing) when the id exists.
    * Counted and listed as a change with it.
    */
   insertMessage(row: NewOutboxRow): Promise<void>;

@@ -10,6 +10,7 @@ import type { MailConfig, MailConfigSource, TokenSource } from '../../../src/ser
 import { SandboxAppTokens, sandboxAppConfig } from './mail-core-fakes.js';
 import { tempStore, type TestStore } from './mail-db.js';
 import type { SandboxProcess } from './mail-sandbox.js';
+import { DEFAULT_CONFIG_ID } from '../../../src/server/store/types.js';
 
 export interface Harness {
   store: TestStore;
@@ -50,7 +51,7 @@ export async function startHarness(
       return new Promise((resolve, reject) => {
         let finished = false;
         const check = async () => {
-          const detail = await outbox.log.detail(id);
+          const detail = await outbox.log.detail(DEFAULT_CONFIG_ID, id);
           if (!finished && detail && statuses.includes(detail.status)) {
             done();
             resolve(detail);
@@ -58,7 +59,7 @@ export async function startHarness(
         };
         const timer = setTimeout(() => {
           done();
-          void outbox.log.detail(id).then((detail) => reject(new Error(`message ${id} did not reach ${statuses.join('/')} in ${timeoutMs} ms: ${JSON.stringify(detail)}`)), reject);
+          void outbox.log.detail(DEFAULT_CONFIG_ID, id).then((detail) => reject(new Error(`message ${id} did not reach ${statuses.join('/')} in ${timeoutMs} ms: ${JSON.stringify(detail)}`)), reject);
         }, timeoutMs);
         const poll = setInterval(() => void check(), 50);
         const unsubscribe = outbox.onChange(() => void check());

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { LOG_STATUSES, type LogStatus } from '../../../src/services/contract.js';
 import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
 import { tempStore, type TestStore } from '../helpers/mail-db.js';
+import { DEFAULT_CONFIG_ID } from '../../../src/server/store/types.js';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 1);
@@ -27,12 +28,12 @@ describe('date-range counts', () => {
       const a = START - DAY + Math.floor(random() * 40 * DAY);
       const b = a + Math.floor(random() * 20 * DAY);
       const query = { from: new Date(a).toISOString(), to: new Date(b).toISOString() };
-      assert.deepEqual(await log.counts(query), brute(a, b), `${label}: ${query.from} .. ${query.to}`);
+      assert.deepEqual(await log.counts(DEFAULT_CONFIG_ID, query), brute(a, b), `${label}: ${query.from} .. ${query.to}`);
     }
     // Whole days, a bare end date (its whole day), and one bound alone.
-    assert.deepEqual(await log.counts({ from: '2026-01-05', to: '2026-01-09' }), brute(Date.UTC(2026, 0, 5), Date.UTC(2026, 0, 10)));
-    assert.deepEqual(await log.counts({ from: '2026-01-20' }), brute(Date.UTC(2026, 0, 20), Number.MAX_SAFE_INTEGER));
-    assert.deepEqual(await log.counts({ to: '2026-01-03T12:00:00Z' }), brute(0, Date.UTC(2026, 0, 3, 12)));
+    assert.deepEqual(await log.counts(DEFAULT_CONFIG_ID, { from: '2026-01-05', to: '2026-01-09' }), brute(Date.UTC(2026, 0, 5), Date.UTC(2026, 0, 10)));
+    assert.deepEqual(await log.counts(DEFAULT_CONFIG_ID, { from: '2026-01-20' }), brute(Date.UTC(2026, 0, 20), Number.MAX_SAFE_INTEGER));
+    assert.deepEqual(await log.counts(DEFAULT_CONFIG_ID, { to: '2026-01-03T12:00:00Z' }), brute(0, Date.UTC(2026, 0, 3, 12)));
   };
 
   before(async () => {

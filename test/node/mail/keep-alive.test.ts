@@ -8,6 +8,7 @@ import { silentLogger, type MailConfig } from '../../../src/server/mail/types.js
 import { defaultEndpoints } from '../../../src/services/endpoints.js';
 import { SettableConfig } from '../helpers/mail-app.js';
 import { tempStore } from '../helpers/mail-db.js';
+import { DEFAULT_CONFIG_ID } from '../../../src/server/store/types.js';
 
 const delegated: MailConfig = {
   mode: 'delegated',
@@ -54,7 +55,7 @@ describe('delegated token keep-alive', () => {
       fail = true;
       assert.equal(await restarted.runOnce(t0 + 50 * 3_600_000), 'failed');
       assert.equal(await restarted.runOnce(t0 + 50 * 3_600_000 + 60_000), 'skipped', 'no warning storm: waits for the next check');
-      const warnings = await outbox.log.warnings();
+      const warnings = await outbox.log.warnings(DEFAULT_CONFIG_ID);
       assert.equal(warnings.length, 1);
       assert.equal(warnings[0].code, 'KEEPALIVE_FAILED');
       assert.match(warnings[0].message, /AADSTS700082/);

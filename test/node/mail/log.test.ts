@@ -10,6 +10,7 @@ import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
 import { Outbox } from '../../../src/server/mail/outbox.js';
 import type { Db } from '../../../src/server/mail/types.js';
 import { tempStore, type TestStore } from '../helpers/mail-db.js';
+import { DEFAULT_CONFIG_ID } from '../../../src/server/store/types.js';
 
 const unusedTokens = { getAccessToken: async () => Promise.reject(new Error('no Graph in this test')) };
 const noConfig = { getEffectiveConfig: () => null };
@@ -101,7 +102,7 @@ describe('notification log queries', () => {
     let cursor: string | undefined;
     const sizes: number[] = [];
     for (let page = 0; page < 10; page += 1) {
-      const result = await log.query({ limit: 200, cursor });
+      const result = await log.query(DEFAULT_CONFIG_ID, { limit: 200, cursor });
       sizes.push(result.items.length);
       seen.push(...result.items);
       if (!result.nextCursor) break;
@@ -117,14 +118,14 @@ describe('notification log queries', () => {
   });
 
   it('counts follow every filter but status, and the status filter narrows the items', async () => {
-    const all = await log.query({});
+    const all = await log.query(DEFAULT_CONFIG_ID, {});
     assert.deepEqual(all.counts, { queued: 0, sending: 0, ...groupCounts(store.db) } as typeof all.counts);
-    const failed = await log.query({ status: 'failed', limit: 200 });
+    const failed = await log.query(DEFAULT_CONFIG_ID, { status: 'failed', limit: 200 });
     assert.ok(failed.items.length > 0 && failed.items.every((entry) => entry.status === 'failed'));
     assert.deepEqual(failed.counts, all.counts, 'the status filter does not change the counts');
     assert.equal(failed.items.length, all.counts.failed);
 
-    const text = await log.query({ q: 'timesheet', limit: 200 });
+    const text = await log.query(DEFAULT_CONFIG_ID, { q: 'timesheet', limit: 200 });
     const expected = (store.db.prepare("SELECT status, count(*) AS n FROM mail_outbox WHERE subject LIKE '%timesheet%' GROUP BY status").all() as Array<{ status: LogStatus; n: number }>);
     for (const row of expected) assert.equal(text.counts[row.status], row.n);
     assert.equal(text.items.length, 90);
@@ -132,7 +133,7 @@ describe('notification log queries', () => {
   });
 
   it('finds a case-insensitive substring of a recipient through the trigram index', async () => {
-    const page = await log.query({ q: 'payroll.TEAM3', limit: 200 });
+    const page = await log.query(DEFAULT_CONFIG_ID, { q: 'payroll.TEAM3', limit: 200 });
     // Team3, Team30..Team39 (i % 3 === 0 only), Team300..Team399 (same)
     const ids = page.items.map((entry) => entry.to[0]);
     assert.ok(ids.length > 0);
@@ -142,28 +143,28 @@ describe('notification log queries', () => {
   });
 
   it('matches one or two characters with LIKE, and treats LIKE wildcards in the query as text', async () => {
-    const short = await log.query({ q: '99', limit: 200 });
+    const short = await log.query(DEFAULT_CONFIG_ID, { q: '99', limit: 200 });
     assert.ok(short.items.length > 0);
     assert.ok(short.items.every((entry) => entry.subject.includes('99') || entry.to.some((to) => to.includes('99'))));
-    assert.equal((await log.query({ q: '%' })).items.length, 0);
-    assert.equal((await log.query({ q: '_' })).items.length, 0);
-    assert.equal((await log.query({ q: '"%_' })).items.length, 0);
+    assert.equal((await log.query(DEFAULT_CONFIG_ID, { q: '%' })).items.length, 0);
+    assert.equal((await log.query(DEFAULT_CONFIG_ID, { q: '_' })).items.length, 0);
+    assert.equal((await log.query(DEFAULT_CONFIG_ID, { q: '"%_' })).items.length, 0);
   });
 
   it('filters by date range: from inclusive, a bare to date covers its whole day', async () => {
-    const day = await log.query({ from: '2024-05-01', to: '2024-05-01', limit: 200 });
+    const day = await log.query(DEFAULT_CONFIG_ID, { from: '2024-05-01', to: '2024-05-01', limit: 200 });
     // 225 distinct minutes from midnight: all within the first day (225 min < 24 h).
     assert.equal(day.items.length, 200);
-    const window = await log.query({ from: '2024-05-01T00:10:00Z', to: '2024-05-01T00:20:00Z', limit: 200 });
+    const window = await log.query(DEFAULT_CONFIG_ID, { from: '2024-05-01T00:10:00Z', to: '2024-05-01T00:20:00Z', limit: 200 });
     assert.equal(window.items.length, 20);
     assert.ok(window.items.every((entry) => entry.createdAt >= '2024-05-01T00:10:00.000Z' && entry.createdAt < '2024-05-01T00:20:00.000Z'));
     const sum = Object.values(window.counts).reduce((a, b) => a + b, 0);
     assert.equal(sum, 20);
-    assert.equal((await log.query({ from: '2024-06-01' })).items.length, 0);
+    assert.equal((await log.query(DEFAULT_CONFIG_ID, { from: '2024-06-01' })).items.length, 0);
   });
 
   it('refuses a cursor it did not issue', async () => {
-    await assert.rejects(log.query({ cursor: 'bm90LWEtY3Vyc29y' }), InvalidCursorError);
+    await assert.rejects(log.query(DEFAULT_CONFIG_ID, { cursor: 'bm90LWEtY3Vyc29y' }), InvalidCursorError);
   });
 
   it('keeps per-status counts in step through inserts, status changes and deletes', async () => {
@@ -172,7 +173,7 @@ describe('notification log queries', () => {
     db.prepare("UPDATE mail_outbox SET status = 'failed' WHERE rowid % 11 = 0").run();
     db.prepare('DELETE FROM mail_outbox WHERE rowid % 13 = 0').run();
     const counted = groupCounts(db);
-    const kept = await log.counts();
+    const kept = await log.counts(DEFAULT_CONFIG_ID);
     for (const status of ['queued', 'sending', 'sent', 'failed', 'unknown'] as const) assert.equal(kept[status], counted[status] ?? 0, status);
   });
 });
@@ -207,7 +208,7 @@ describe('CSV export', () => {
   });
 
   it('streams every matching row across pages, with the filters of /log', async () => {
-    const text = await readAll(logCsvStream(new SqliteMailStore(store.db), {}, 100));
+    const text = await readAll(logCsvStream(new SqliteMailStore(store.db), DEFAULT_CONFIG_ID, {}, 100));
     assert.ok(text.startsWith('\uFEFFid,createdAt,status'));
     const rows = parseCsv(text.slice(1));
     assert.equal(rows.length, 1 + 456);
@@ -215,7 +216,7 @@ describe('CSV export', () => {
     for (const subject of subjects) assert.ok(!/^[=+\-@\t\r]/.test(subject), `unsafe cell ${JSON.stringify(subject)}`);
     assert.ok(subjects.includes(`'=HYPERLINK("http://evil.test","click")`));
     assert.ok(subjects.includes('Line\nbreak, "quoted"'));
-    const filtered = parseCsv((await readAll(logCsvStream(new SqliteMailStore(store.db), { q: 'bulk 44' }))).slice(1));
+    const filtered = parseCsv((await readAll(logCsvStream(new SqliteMailStore(store.db), DEFAULT_CONFIG_ID, { q: 'bulk 44' }))).slice(1));
     assert.deepEqual(filtered.slice(1).map((row) => row[5]).sort(), ['Bulk 44', ...Array.from({ length: 10 }, (_, i) => `Bulk 44${i}`)].sort());
   });
 });
@@ -242,9 +243,9 @@ describe('retention', () => {
       assert.ok(!existsSync(join(store.dataDir, 'attachments', old)));
       assert.ok(existsSync(join(store.dataDir, 'attachments', recent)));
       assert.equal((store.db.prepare('SELECT count(*) AS n FROM mail_attempts').get() as { n: number }).n, 0);
-      assert.equal((await outbox.log.query({ q: 'Old report' })).items.length, 0, 'the text index forgets purged rows');
-      assert.equal((await outbox.log.counts()).failed, 0);
-      assert.equal((await outbox.log.counts()).queued, 2);
+      assert.equal((await outbox.log.query(DEFAULT_CONFIG_ID, { q: 'Old report' })).items.length, 0, 'the text index forgets purged rows');
+      assert.equal((await outbox.log.counts(DEFAULT_CONFIG_ID)).failed, 0);
+      assert.equal((await outbox.log.counts(DEFAULT_CONFIG_ID)).queued, 2);
     } finally {
       store.close();
     }
@@ -258,7 +259,7 @@ describe('untrusted text', () => {
       const outbox = new Outbox(new SqliteMailStore(store.db), new GraphMailer(unusedTokens), noConfig, { dataDir: store.dataDir });
       const subject = '<script>alert(1)</script> \u202Egnp.exe \u0000?';
       const id = await outbox.enqueue({ to: ['x@contoso.com'], subject: subject.replace('\u0000', ''), html: '<b>hi</b>' });
-      assert.equal((await outbox.log.entry(id))?.subject, subject.replace('\u0000', ''));
+      assert.equal((await outbox.log.entry(DEFAULT_CONFIG_ID, id))?.subject, subject.replace('\u0000', ''));
     } finally {
       store.close();
     }
@@ -294,7 +295,7 @@ describe('text search on many rows', () => {
       .all(`%${like}%`, `%${like}%`) as Array<{ id: string; status: LogStatus }>;
 
   it('pages a trigram search newest first across cursors, with status and date filters, without gaps or repeats', async () => {
-    const cases: Array<[Parameters<SqliteMailStore['query']>[0], string]> = [
+    const cases: Array<[Parameters<SqliteMailStore['query']>[1], string]> = [
       [{ q: 'contoso' }, '1'],
       [{ q: 'contoso', status: 'failed' }, "status = 'failed'"],
       [{ q: 'user42@' }, '1'],
@@ -306,7 +307,7 @@ describe('text search on many rows', () => {
       const seen: string[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < 500; page += 1) {
-        const result = await log.query({ ...query, limit: 37, cursor });
+        const result = await log.query(DEFAULT_CONFIG_ID, { ...query, limit: 37, cursor });
         seen.push(...result.items.map((entry) => entry.id));
         if (!result.nextCursor) break;
         cursor = result.nextCursor;
@@ -318,7 +319,7 @@ describe('text search on many rows', () => {
   it('stops counting a text search at TEXT_COUNT_CAP matches, newest first, and says the counts are lower bounds', async () => {
     const all = scan('contoso');
     assert.ok(all.length > TEXT_COUNT_CAP);
-    const page = await log.query({ q: 'contoso', limit: 10 });
+    const page = await log.query(DEFAULT_CONFIG_ID, { q: 'contoso', limit: 10 });
     assert.equal(page.countsCapped, true);
     const newest = all.slice(0, TEXT_COUNT_CAP);
     for (const status of ['sent', 'failed', 'unknown'] as const) {
@@ -327,17 +328,17 @@ describe('text search on many rows', () => {
     assert.equal(Object.values(page.counts).reduce((sum, n) => sum + n, 0), TEXT_COUNT_CAP);
 
     // Under the cap the counts are exact and the flag is absent; short text (LIKE) is capped the same way.
-    const few = await log.query({ q: 'user42@' });
+    const few = await log.query(DEFAULT_CONFIG_ID, { q: 'user42@' });
     assert.equal(few.countsCapped, undefined);
     assert.equal(few.counts.sent + few.counts.failed + few.counts.unknown, scan('user42@').length);
-    const short = await log.query({ q: '7' });
+    const short = await log.query(DEFAULT_CONFIG_ID, { q: '7' });
     assert.equal(short.countsCapped, true);
     assert.equal(Object.values(short.counts).reduce((sum, n) => sum + n, 0), TEXT_COUNT_CAP);
-    assert.equal((await log.query({})).countsCapped, undefined, 'counts without text are exact');
+    assert.equal((await log.query(DEFAULT_CONFIG_ID, {})).countsCapped, undefined, 'counts without text are exact');
   });
 
   it('walks the trigram index in rowid order, so a page stops early instead of sorting every match', () => {
-    const plan = (query: Parameters<SqliteMailStore['query']>[0]) => {
+    const plan = (query: Parameters<SqliteMailStore['query']>[1]) => {
       const statements: string[] = [];
       const prepare = store.db.prepare.bind(store.db);
       const spy = Object.assign(Object.create(store.db) as Db, {
@@ -346,7 +347,7 @@ describe('text search on many rows', () => {
           return prepare(sql);
         },
       });
-      new LogStore(spy).query(query);
+      new LogStore(spy).query(DEFAULT_CONFIG_ID, query);
       return statements.map((sql) =>
         (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array.from({ length: (sql.match(/\?/g) ?? []).length }, () => 1)) as Array<{ detail: string }>).map((row) => row.detail).join(' | '),
       );
@@ -358,10 +359,10 @@ describe('text search on many rows', () => {
   });
 
   it('still reads a cursor issued before cursors carried the arrival order', async () => {
-    const first = await log.query({ q: 'contoso', limit: 5 });
+    const first = await log.query(DEFAULT_CONFIG_ID, { q: 'contoso', limit: 5 });
     const last = first.items[4];
     const legacy = Buffer.from(`${Date.parse(last.createdAt)}:${last.id}`, 'utf8').toString('base64url');
-    const next = await log.query({ q: 'contoso', limit: 5, cursor: legacy });
+    const next = await log.query(DEFAULT_CONFIG_ID, { q: 'contoso', limit: 5, cursor: legacy });
     assert.deepEqual(next.items.map((entry) => entry.id), scan('contoso').slice(5, 10).map((row) => row.id));
   });
 });

@@ -20,6 +20,7 @@ import { SandboxAppTokens, sandboxAppConfig } from '../helpers/mail-core-fakes.j
 import { FAST_OUTBOX } from '../helpers/mail-harness.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 import { POSTGRES_URL, postgresUnavailable, scratchSchema } from '../helpers/postgres.js';
+import { DEFAULT_CONFIG_ID } from '../../../src/server/store/types.js';
 
 describe('outbox on PostgreSQL (sandbox cloud)', async () => {
   const skip = (await postgresUnavailable()) ?? false;
@@ -65,17 +66,17 @@ describe('outbox on PostgreSQL (sandbox cloud)', async () => {
 
     const log = new PgMailStore(core.pool);
     const deadline = Date.now() + 60_000;
-    while ((await log.counts()).sent < count) {
-      if (Date.now() > deadline) throw new Error(`not all sent in time: ${JSON.stringify(await log.counts())}`);
+    while ((await log.counts(DEFAULT_CONFIG_ID)).sent < count) {
+      if (Date.now() > deadline) throw new Error(`not all sent in time: ${JSON.stringify(await log.counts(DEFAULT_CONFIG_ID))}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // A moment for a second delivery of anything, which must not come.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const delivered = (await sandbox.control.mailbox(recipient)).filter((message) => message.subject.startsWith(`On PostgreSQL ${run}`)).map((message) => message.subject);
     assert.deepEqual(delivered.sort(), [...subjects].sort(), 'each message delivered once');
-    assert.deepEqual(await log.counts(), { queued: 0, sending: 0, sent: count, failed: 0, unknown: 0 });
+    assert.deepEqual(await log.counts(DEFAULT_CONFIG_ID), { queued: 0, sending: 0, sent: count, failed: 0, unknown: 0 });
     for (const id of ids) {
-      const detail = (await log.detail(id))!;
+      const detail = (await log.detail(DEFAULT_CONFIG_ID, id))!;
       assert.deepEqual(
         detail.history.map((attempt) => attempt.outcome),
         ['sent'],
@@ -83,7 +84,7 @@ describe('outbox on PostgreSQL (sandbox cloud)', async () => {
       );
     }
     assert.equal(await log.recipientsUsed(budgetMailbox(config), Date.now()), count, 'the budget counted each recipient once');
-    const page = await log.query({ q: `on postgresql ${run}`, limit: 5 });
+    const page = await log.query(DEFAULT_CONFIG_ID, { q: `on postgresql ${run}`, limit: 5 });
     assert.equal(page.counts.sent, count);
     assert.equal(page.items.length, 5);
   });

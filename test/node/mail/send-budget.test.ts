@@ -15,6 +15,7 @@ import { SettableConfig, startMailApp, type MailApp } from '../helpers/mail-app.
 import { tempStore, type TestStore } from '../helpers/mail-db.js';
 import { FAST_OUTBOX, startHarness, type Harness } from '../helpers/mail-harness.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
+import { DEFAULT_CONFIG_ID } from '../../../src/server/store/types.js';
 
 /** A clock that moves only when the test says so. */
 function testClock(start = Date.now()) {
@@ -73,7 +74,7 @@ describe('the send budget (sandbox)', { timeout: 120_000 }, () => {
     const tag = `Burst ${randomUUID().slice(0, 8)}`;
     const ids: string[] = [];
     for (let i = 0; i < 8; i += 1) ids.push(await outbox.enqueue({ to: [recipients[1]!], subject: `${tag} ${i}`, text: 'Paced' }));
-    const statuses = () => Promise.all(ids.map(async (id) => (await outbox.log.entry(id))!.status));
+    const statuses = () => Promise.all(ids.map(async (id) => (await outbox.log.entry(DEFAULT_CONFIG_ID, id))!.status));
     const sentCount = async () => (await statuses()).filter((status) => status === 'sent').length;
 
     await until('three sent', async () => (await sentCount()) === 3);
@@ -146,26 +147,26 @@ describe('the send budget (sandbox)', { timeout: 120_000 }, () => {
       const tag = `Daily ${randomUUID().slice(0, 8)}`;
       const two = { to: [recipients[1]!], cc: [recipients[0]!], text: 'Two recipients' };
       const first = (await runtime.api.send({ ...two, subject: `${tag} 1` })).id;
-      await until('the first sent', async () => (await runtime.outbox.log.entry(first))?.status === 'sent');
+      await until('the first sent', async () => (await runtime.outbox.log.entry(DEFAULT_CONFIG_ID, first))?.status === 'sent');
       clock.advance(3_600_000);
       const second = (await runtime.api.send({ ...two, subject: `${tag} 2` })).id;
-      await until('the second sent', async () => (await runtime.outbox.log.entry(second))?.status === 'sent');
+      await until('the second sent', async () => (await runtime.outbox.log.entry(DEFAULT_CONFIG_ID, second))?.status === 'sent');
       assert.equal((await page()).budget?.recipientsLeftToday, 1);
 
       const third = (await runtime.api.send({ ...two, subject: `${tag} 3` })).id;
       await new Promise((resolve) => setTimeout(resolve, 500));
-      assert.equal((await runtime.outbox.log.entry(third))?.status, 'queued');
+      assert.equal((await runtime.outbox.log.entry(DEFAULT_CONFIG_ID, third))?.status, 'queued');
       // It fits once the first message's two recipients are a day old.
       const firstAt = (store.db.prepare("SELECT min(at) AS at FROM mail_send_budget").get() as { at: number }).at;
       assert.equal((await runtime.outbox.row(third))!.next_attempt_at, firstAt + DAY);
       // The log says why it waits, once however often the workers look.
-      const spent = (await runtime.outbox.log.warnings()).filter((warning) => warning.code === 'SEND_BUDGET_SPENT');
+      const spent = (await runtime.outbox.log.warnings(DEFAULT_CONFIG_ID)).filter((warning) => warning.code === 'SEND_BUDGET_SPENT');
       assert.equal(spent.length, 1, JSON.stringify(spent));
       assert.match(spent[0]!.message, new RegExp(`until ${new Date(firstAt + DAY).toISOString()}`));
 
       clock.advance(DAY - 3_600_000);
       runtime.outbox.wake();
-      await until('the third sent', async () => (await runtime.outbox.log.entry(third))?.status === 'sent');
+      await until('the third sent', async () => (await runtime.outbox.log.entry(DEFAULT_CONFIG_ID, third))?.status === 'sent');
       // The first message's recipients are a day old; the second's and third's count.
       assert.equal((await page()).budget?.recipientsLeftToday, 1);
       assert.equal((await delivered(tag)).length, 3);

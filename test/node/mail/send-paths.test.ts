@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { SandboxAppTokens } from '../helpers/mail-core-fakes.js';
 import { startHarness, type Harness } from '../helpers/mail-harness.js';
 import { startSandbox, type SandboxProcess, type RecordedRequest } from '../helpers/mail-sandbox.js';
+import { DEFAULT_CONFIG_ID } from '../../../src/server/store/types.js';
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const CHUNK = 3 * 320 * 1024;
@@ -205,7 +206,7 @@ describe('sending through Graph (sandbox)', { timeout: 120_000 }, () => {
     assert.equal(entry.status, 'unknown');
     assert.equal(entry.error?.code, 'SEND_OUTCOME_UNKNOWN');
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    assert.equal((await harness.outbox.log.entry(id))?.status, 'unknown');
+    assert.equal((await harness.outbox.log.entry(DEFAULT_CONFIG_ID, id))?.status, 'unknown');
     assert.equal((await delivered(title)).length, 1);
     assert.equal((await requests('POST', /sendMail$/)).length, 1);
 

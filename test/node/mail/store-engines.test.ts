@@ -17,6 +17,7 @@ import { appliedPgMigrations } from '../../../src/server/store/pg-migrations.js'
 import { PgStore } from '../../../src/server/store/pg-store.js';
 import { openMailDb, tempStore } from '../helpers/mail-db.js';
 import { POSTGRES_URL, postgresUnavailable, scratchSchema } from '../helpers/postgres.js';
+import { DEFAULT_CONFIG_ID } from '../../../src/server/store/types.js';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
@@ -91,6 +92,7 @@ function message(id: string, createdAt: number, overrides: Partial<NewOutboxRow>
   const { to = [`${id}@contoso.com`], cc = [], ...rest } = overrides;
   return {
     id,
+    config_id: DEFAULT_CONFIG_ID,
     created_at: createdAt,
     source: 'app',
     recipients: [...to, ...cc].join(' '),
@@ -144,7 +146,20 @@ async function allPages(store: MailStore, query: LogQuery): Promise<LogEntry[]> 
   const items: LogEntry[] = [];
   let cursor: string | undefined;
   for (let pages = 0; pages < 100; pages += 1) {
-    const page = await store.query({ ...query, ...(cursor ? { cursor } : {}) });
+    const page = await store.query(DEFAULT_CONFIG_ID, { ...query, ...(cursor ? { cursor } : {}) });
+    items.push(...page.items);
+    if (!page.nextCursor) return items;
+    cursor = page.nextCursor;
+  }
+  throw new Error('the cursors never ended');
+}
+
+/** Every page of one configuration's log. */
+async function allPagesOf(store: MailStore, configId: string, query: LogQuery): Promise<LogEntry[]> {
+  const items: LogEntry[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 100; pages += 1) {
+    const page = await store.query(configId, { ...query, limit: 1, ...(cursor ? { cursor } : {}) });
     items.push(...page.items);
     if (!page.nextCursor) return items;
     cursor = page.nextCursor;
@@ -170,7 +185,7 @@ for (const engine of engines) {
       assert.equal(await store.hasMessage('m1'), true);
       assert.equal(await store.hasMessage('nope'), false);
       assert.equal(await store.row('nope'), undefined);
-      assert.deepEqual(await store.entry('m1'), {
+      assert.deepEqual(await store.entry(DEFAULT_CONFIG_ID, 'm1'), {
         id: 'm1',
         createdAt: new Date(T0).toISOString(),
         to: ['Ann@Contoso.com'],
@@ -180,10 +195,10 @@ for (const engine of engines) {
         durationMs: 0,
         source: 'app',
       });
-      assert.deepEqual((await store.detail('m1'))?.history, []);
-      assert.equal(await store.detail('nope'), null);
+      assert.deepEqual((await store.detail(DEFAULT_CONFIG_ID, 'm1'))?.history, []);
+      assert.equal(await store.detail(DEFAULT_CONFIG_ID, 'nope'), null);
       await assert.rejects(store.insertMessage(message('m1', T0 + 1)));
-      assert.equal((await store.counts()).queued, 1, 'the refused insert counted nothing');
+      assert.equal((await store.counts(DEFAULT_CONFIG_ID)).queued, 1, 'the refused insert counted nothing');
       await store.insertMessage(message('m2', T0 + 1));
       assert.ok((await store.row('m2'))!.seq > row.seq, 'seq follows arrival');
     });
@@ -249,10 +264,10 @@ for (const engine of engines) {
       const retried = (await store.row('m'))!;
       assert.deepEqual([retried.status, retried.attempts, retried.lease_owner, retried.next_attempt_at], ['queued', 1, null, T0 + 1 + MINUTE]);
       await assert.rejects(store.finishAttempt(row!.seq, attempt(T0 + 2), { ...result('sent', T0 + 2, 2), status: 'bogus' as AttemptResult['status'] }));
-      assert.equal((await store.detail('m'))!.history.length, 1, 'the attempt of a refused result was not kept');
+      assert.equal((await store.detail(DEFAULT_CONFIG_ID, 'm'))!.history.length, 1, 'the attempt of a refused result was not kept');
       assert.equal((await store.row('m'))!.status, 'queued');
       await store.finishAttempt(row!.seq, attempt(T0 + 3), result('sent', T0 + 3, 2));
-      const detail = (await store.detail('m'))!;
+      const detail = (await store.detail(DEFAULT_CONFIG_ID, 'm'))!;
       assert.equal(detail.status, 'sent');
       assert.equal(detail.attempts, 2);
       assert.deepEqual(
@@ -282,7 +297,7 @@ for (const engine of engines) {
       );
       assert.equal(taken.size, total, 'every row was claimed');
       assert.deepEqual([...new Set(taken.values())], [1], 'each exactly once');
-      assert.equal((await store.counts()).sending, total);
+      assert.equal((await store.counts(DEFAULT_CONFIG_ID)).sending, total);
     });
 
     it('spends the send budget in the claim: the minute, the day, a released reservation', { skip }, async () => {
@@ -357,11 +372,11 @@ for (const engine of engines) {
       assert.ok(inRange.length > 0 && inRange.length < newest.length);
       assert.deepEqual((await allPages(store, { limit: 4, from, to })).map((entry) => entry.id), inRange.map((row) => row.id));
       const countOf = (rows: typeof made) => Object.fromEntries(['queued', 'sending', 'sent', 'failed', 'unknown'].map((status) => [status, rows.filter((row) => row.status === status).length]));
-      const page = await store.query({ from, to, status: 'failed', limit: 2 });
+      const page = await store.query(DEFAULT_CONFIG_ID, { from, to, status: 'failed', limit: 2 });
       assert.deepEqual(page.counts, countOf(inRange), 'the counts ignore the status filter and follow the dates');
       assert.equal(page.countsCapped, undefined);
       assert.deepEqual(page.items.map((entry) => entry.id), inRange.filter((row) => row.status === 'failed').slice(0, 2).map((row) => row.id));
-      assert.deepEqual(await store.counts(), countOf(made));
+      assert.deepEqual(await store.counts(DEFAULT_CONFIG_ID), countOf(made));
       // Whole days and partial ones, and a range inside one day.
       for (const [a, b] of [
         ['2026-01-01T00:00:00.000Z', '2026-01-05T00:00:00.000Z'],
@@ -369,9 +384,9 @@ for (const engine of engines) {
         ['2026-01-04T00:00:00.000Z', '2026-01-09'],
       ]) {
         const want = made.filter((row) => row.createdAt >= Date.parse(a) && row.createdAt < (b.length === 10 ? Date.parse(b) + DAY : Date.parse(b)));
-        assert.deepEqual(await store.counts({ from: a, to: b }), countOf(want), `${a} to ${b}`);
+        assert.deepEqual(await store.counts(DEFAULT_CONFIG_ID, { from: a, to: b }), countOf(want), `${a} to ${b}`);
       }
-      await assert.rejects(store.query({ cursor: 'bm90IGEgY3Vyc29y' }), InvalidCursorError);
+      await assert.rejects(store.query(DEFAULT_CONFIG_ID, { cursor: 'bm90IGEgY3Vyc29y' }), InvalidCursorError);
     });
 
     it('searches subject and recipients for a case-insensitive substring, wildcards taken literally', { skip }, async () => {
@@ -391,24 +406,24 @@ for (const engine of engines) {
       assert.deepEqual(await ids('0%'), ['s2']);
       assert.deepEqual(await ids('nothing like it'), []);
       assert.deepEqual(await ids('ann', { status: 'sent' }), ['s1']);
-      const page = await store.query({ q: 'ann', status: 'sent' });
+      const page = await store.query(DEFAULT_CONFIG_ID, { q: 'ann', status: 'sent' });
       assert.deepEqual(page.counts, { queued: 1, sending: 0, sent: 1, failed: 0, unknown: 0 });
-      assert.deepEqual(await store.countsOf({ q: 'contoso' }), { counts: { queued: 2, sending: 0, sent: 1, failed: 0, unknown: 0 }, capped: false });
+      assert.deepEqual(await store.countsOf(DEFAULT_CONFIG_ID, { q: 'contoso' }), { counts: { queued: 2, sending: 0, sent: 1, failed: 0, unknown: 0 }, capped: false });
     });
 
     it('caps the counts of a text search at the newest 1,000 matches', { skip }, async () => {
       const { store } = await engine.open();
       for (let i = 0; i < 1_003; i += 1) await store.insertMessage(message(`bulk-${i}`, T0 + i, { subject: `Bulk notice ${i}` }));
       await store.insertMessage(message('other', T0 + 5_000, { subject: 'Something else' }));
-      const page = await store.query({ q: 'bulk notice', limit: 5 });
+      const page = await store.query(DEFAULT_CONFIG_ID, { q: 'bulk notice', limit: 5 });
       assert.equal(page.countsCapped, true);
       assert.equal(page.counts.queued, 1_000);
       assert.deepEqual(page.items.map((entry) => entry.id), ['bulk-1002', 'bulk-1001', 'bulk-1000', 'bulk-999', 'bulk-998']);
-      assert.deepEqual(await store.countsOf({ q: 'bulk notice', from: new Date(T0 + 900).toISOString() }), {
+      assert.deepEqual(await store.countsOf(DEFAULT_CONFIG_ID, { q: 'bulk notice', from: new Date(T0 + 900).toISOString() }), {
         counts: { queued: 103, sending: 0, sent: 0, failed: 0, unknown: 0 },
         capped: false,
       });
-      assert.equal((await store.query({ limit: 1 })).counts.queued, 1_004, 'without text the counts are exact');
+      assert.equal((await store.query(DEFAULT_CONFIG_ID, { limit: 1 })).counts.queued, 1_004, 'without text the counts are exact');
     });
 
     it('lists every insert and visible change once, in order, with the warnings, from a mark', { skip }, async () => {
@@ -418,30 +433,76 @@ for (const engine of engines) {
       const leased = (await store.claim({ now: T0, owner: 'A', leaseMs: MINUTE, mailbox: 'm', budget: null })).row!;
       const mark = await reader.changeMark();
       assert.ok(mark.change > 0);
-      assert.deepEqual(await reader.changesSince(mark), { entries: [], warnings: [], mark });
+      assert.deepEqual(await reader.changesSince(DEFAULT_CONFIG_ID, mark), { entries: [], warnings: [], mark });
       await store.insertMessage(message('f1', T0 + 1));
       await store.insertMessage(message('f2', T0 + 2));
-      const warning = await store.addWarning('budget', 'The day budget is spent.', 'Wait for tomorrow.', T0 + 3);
-      const first = await reader.changesSince(mark, 1);
+      const warning = await store.addWarning(DEFAULT_CONFIG_ID, 'budget', 'The day budget is spent.', 'Wait for tomorrow.', T0 + 3);
+      const first = await reader.changesSince(DEFAULT_CONFIG_ID, mark, 1);
       assert.deepEqual(first.entries.map((entry) => entry.id), ['f1'], 'a limit stops after that many changes');
-      const second = await reader.changesSince(first.mark);
+      const second = await reader.changesSince(DEFAULT_CONFIG_ID, first.mark);
       assert.deepEqual(second.entries.map((entry) => entry.id), ['f2']);
       assert.deepEqual(first.warnings, [warning]);
       assert.deepEqual(second.warnings, [], 'warnings have a mark of their own');
       await store.heartbeat(leased.seq, 'A', T0 + 2 * MINUTE);
       await store.savePhase(leased.seq, 'A', { phase: 'draft', path: 'draft', draft_id: 'd', draft_user: null, send_requested_at: null }, T0 + 1);
       assert.equal((await store.row('before'))!.phase, 'draft');
-      assert.deepEqual((await reader.changesSince(second.mark)).entries, [], 'lease bookkeeping is not a change');
+      assert.deepEqual((await reader.changesSince(DEFAULT_CONFIG_ID, second.mark)).entries, [], 'lease bookkeeping is not a change');
       await settle(store, 'f1', 'failed', T0 + 10);
-      const third = await reader.changesSince(second.mark);
+      const third = await reader.changesSince(DEFAULT_CONFIG_ID, second.mark);
       assert.deepEqual(
         third.entries.map((entry) => [entry.id, entry.status, entry.attempts]),
         [['f1', 'failed', 1]],
       );
       assert.ok(third.mark.change > second.mark.change);
-      assert.ok((await reader.warnings()).some((item) => item.id === warning.id));
+      assert.ok((await reader.warnings(DEFAULT_CONFIG_ID)).some((item) => item.id === warning.id));
       await store.pruneChanges(Number.MAX_SAFE_INTEGER);
-      assert.deepEqual((await reader.changesSince(mark)).entries, [], 'pruned changes are gone');
+      assert.deepEqual((await reader.changesSince(DEFAULT_CONFIG_ID, mark)).entries, [], 'pruned changes are gone');
+    });
+
+    it('keeps two configurations apart: each reads only its own rows, counts, warnings and changes; a claim takes either', { skip }, async () => {
+      const { store } = await engine.open();
+      const [A, B] = ['customer-a', 'customer-b'];
+      const mark = await store.changeMark();
+      await store.insertMessage(message('a1', T0, { config_id: A, subject: 'Invoice for Contoso' }));
+      await store.insertMessage(message('a2', T0 + DAY, { config_id: A, subject: 'Invoice reminder' }));
+      await store.insertMessage(message('b1', T0 + 1, { config_id: B, subject: 'Invoice for Fabrikam' }));
+      await settle(store, 'a1', 'sent', T0 + 10);
+      await settle(store, 'b1', 'failed', T0 + 20);
+      const warningA = await store.addWarning(A, 'a', 'For A.', 'Nothing.', T0 + 30);
+      const warningB = await store.addWarning(B, 'b', 'For B.', 'Nothing.', T0 + 31);
+
+      assert.equal((await store.row('b1'))?.config_id, B);
+      assert.deepEqual((await allPagesOf(store, A, {})).map((entry) => entry.id), ['a2', 'a1']);
+      assert.deepEqual((await allPagesOf(store, B, {})).map((entry) => entry.id), ['b1']);
+      assert.deepEqual((await allPagesOf(store, DEFAULT_CONFIG_ID, {})).map((entry) => entry.id), [], 'the default configuration has none of them');
+      assert.deepEqual(await store.counts(A), { queued: 1, sending: 0, sent: 1, failed: 0, unknown: 0 });
+      assert.deepEqual(await store.counts(B), { queued: 0, sending: 0, sent: 0, failed: 1, unknown: 0 });
+      const range = { from: new Date(T0 - DAY).toISOString(), to: new Date(T0 + 2 * DAY + 5).toISOString() };
+      assert.deepEqual(await store.counts(A, range), { queued: 1, sending: 0, sent: 1, failed: 0, unknown: 0 }, 'whole days and partial days per configuration');
+      assert.deepEqual(await store.counts(B, range), { queued: 0, sending: 0, sent: 0, failed: 1, unknown: 0 });
+      assert.deepEqual(await store.countsOf(B, { q: 'invoice' }), { counts: { queued: 0, sending: 0, sent: 0, failed: 1, unknown: 0 }, capped: false }, 'text counts too');
+      assert.deepEqual((await store.query(A, { q: 'invoice' })).items.map((entry) => entry.id), ['a2', 'a1']);
+      assert.deepEqual((await store.page(B, { status: 'failed' })).rows.map((row) => row.id), ['b1']);
+
+      assert.equal(await store.entry(B, 'a1'), null, "B does not read A's entry");
+      assert.equal(await store.detail(B, 'a1'), null, "nor its detail");
+      assert.equal((await store.detail(A, 'a1'))?.history.length, 1);
+      assert.deepEqual(await store.outboxHealth(A, T0 + 60), { queued: 1, failedLastHour: 0, lastSentAt: new Date(T0 + 10).toISOString() });
+      assert.deepEqual(await store.outboxHealth(B, T0 + 60), { queued: 0, failedLastHour: 1, lastSentAt: null });
+      assert.deepEqual((await store.warnings(A)).map((item) => item.id), [warningA.id]);
+      assert.deepEqual((await store.warnings(B)).map((item) => item.id), [warningB.id]);
+
+      const changesA = await store.changesSince(A, mark);
+      const changesB = await store.changesSince(B, mark);
+      assert.deepEqual([...new Set(changesA.entries.map((entry) => entry.id))].sort(), ['a1', 'a2']);
+      assert.deepEqual(changesB.entries.map((entry) => entry.id), ['b1']);
+      assert.deepEqual(changesA.warnings.map((item) => item.id), [warningA.id]);
+      assert.deepEqual(changesB.warnings.map((item) => item.id), [warningB.id]);
+      assert.deepEqual(changesA.mark, changesB.mark, "each reader's mark passes the other configuration's changes too");
+      assert.deepEqual(await store.changesSince(A, changesA.mark), { entries: [], warnings: [], mark: changesA.mark });
+
+      const claimed = await store.claim({ now: T0 + 2 * DAY, owner: 'any', leaseMs: MINUTE, mailbox: 'm', budget: null });
+      assert.deepEqual([claimed.row?.id, claimed.row?.config_id], ['a2', A], 'the claim takes due rows of every configuration, with their configuration');
     });
 
     it('requeues failed rows with a fresh budget, recovers leased rows, and reports health', { skip }, async () => {
@@ -456,8 +517,8 @@ for (const engine of engines) {
       await settle(store, 'bad', 'failed', now - 1_000);
       assert.equal((await store.claim({ now: now - 2 * MINUTE, owner: 'A', leaseMs: 2 * MINUTE, mailbox: 'm', budget: null })).row?.id, 'lost');
       assert.equal((await store.claim({ now, owner: 'B', leaseMs: MINUTE, mailbox: 'm', budget: null })).row?.id, 'live', 'a lease ending now has not expired');
-      assert.deepEqual(await store.outboxHealth(now), { queued: 1, failedLastHour: 1, lastSentAt: new Date(now - 5_000).toISOString() });
-      assert.deepEqual((await store.outboxHealth(now + 2 * 3_600_000)).failedLastHour, 0);
+      assert.deepEqual(await store.outboxHealth(DEFAULT_CONFIG_ID, now), { queued: 1, failedLastHour: 1, lastSentAt: new Date(now - 5_000).toISOString() });
+      assert.deepEqual((await store.outboxHealth(DEFAULT_CONFIG_ID, now + 2 * 3_600_000)).failedLastHour, 0);
 
       const bad = (await store.row('bad'))!;
       assert.equal(await store.requeue(bad.seq, 'new', now), true);
@@ -483,15 +544,15 @@ for (const engine of engines) {
       await store.insertMessage(message('old-queued', T0 + 10));
       await store.insertMessage(message('new', T0 + DAY));
       await settle(store, 'new', 'sent');
-      await store.addWarning('old', 'old', 'old', T0);
-      const recent = await store.addWarning('new', 'new', 'new', T0 + DAY);
+      await store.addWarning(DEFAULT_CONFIG_ID, 'old', 'old', 'old', T0);
+      const recent = await store.addWarning(DEFAULT_CONFIG_ID, 'new', 'new', 'new', T0 + DAY);
       assert.deepEqual(await store.purgeBatch(T0 + 100, 3), ['old-0', 'old-1', 'old-2'], 'oldest first, a batch at a time');
       assert.deepEqual(await store.purgeBatch(T0 + 100, 3), ['old-3', 'old-4']);
       assert.deepEqual(await store.purgeBatch(T0 + 100, 3), []);
-      assert.equal(await store.detail('old-0'), null);
+      assert.equal(await store.detail(DEFAULT_CONFIG_ID, 'old-0'), null);
       assert.equal(await store.hasMessage('old-queued'), true, 'an unfinished row stays');
-      assert.deepEqual((await store.warnings()).map((item) => item.id), [recent.id]);
-      assert.deepEqual(await store.counts(), { queued: 1, sending: 0, sent: 1, failed: 0, unknown: 0 });
+      assert.deepEqual((await store.warnings(DEFAULT_CONFIG_ID)).map((item) => item.id), [recent.id]);
+      assert.deepEqual(await store.counts(DEFAULT_CONFIG_ID), { queued: 1, sending: 0, sent: 1, failed: 0, unknown: 0 });
     });
 
     it('keeps settings for the schedules, and writes a once-only key once under concurrent writers', { skip }, async () => {
@@ -522,7 +583,7 @@ describe('mail store on PostgreSQL: commit order, text index, migrations', async
       assert.equal(new Set(applied).size, applied.length, 'each step once');
       const mail = new PgMailStore(stores[2].pool);
       await mail.insertMessage(message('after-migration', T0));
-      assert.equal((await new PgMailStore(stores[1].pool).entry('after-migration'))?.status, 'queued');
+      assert.equal((await new PgMailStore(stores[1].pool).entry(DEFAULT_CONFIG_ID, 'after-migration'))?.status, 'queued');
     } finally {
       await Promise.all(stores.map((store) => store.close()));
       await scratch.drop();
@@ -543,11 +604,11 @@ describe('mail store on PostgreSQL: commit order, text index, migrations', async
     const later = store.insertMessage(message('later', T0 + 2 * DAY)).then(() => (laterDone = true));
     await sleep(300);
     assert.equal(laterDone, false, 'the later write waits for the earlier one to commit');
-    const meanwhile = await reader.changesSince(mark);
+    const meanwhile = await reader.changesSince(DEFAULT_CONFIG_ID, mark);
     assert.deepEqual(meanwhile.entries, [], 'nothing uncommitted, and nothing after it, is visible');
     await slow.query('COMMIT');
     await later;
-    const seen = await reader.changesSince(meanwhile.mark);
+    const seen = await reader.changesSince(DEFAULT_CONFIG_ID, meanwhile.mark);
     assert.deepEqual(
       seen.entries.map((entry) => [entry.id, entry.status]),
       [
