@@ -220,6 +220,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     mailboxSlots: options.mailboxSlots,
     tokens: tokens.forConfig(configId),
     config: { getEffectiveConfig: () => config.effective(configId), getStatus: () => config.status(configId) },
+    configId,
     fetch: options.fetch,
     logger: options.logger,
     options: { sandboxOrigin },

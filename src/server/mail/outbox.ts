@@ -31,6 +31,8 @@ import { silentLogger } from './types.js';
 export interface OutboxOptions {
   /** Attachments go under `<dataDir>/attachments/`. */
   dataDir: string;
+  /** The configuration of the `MailConfigSource` the outbox sends with (default `DEFAULT_CONFIG_ID`). */
+  configId?: string;
   /** Attempts per message before it fails (`GRAPH_MAIL_MAX_ATTEMPTS`). */
   maxAttempts?: number;
   /** Longest wait between attempts, `Retry-After` included (`GRAPH_MAIL_RETRY_MAX_DELAY_S`). */
@@ -68,7 +70,7 @@ export interface OutboxOptions {
   now?: () => number;
 }
 
-type ResolvedOptions = Required<Omit<OutboxOptions, 'random' | 'now'>> & { random: () => number; now: () => number };
+type ResolvedOptions = Required<Omit<OutboxOptions, 'random' | 'now' | 'configId'>> & { random: () => number; now: () => number };
 
 export type OutboxEvent = { type: 'log'; entry: LogEntry } | { type: 'warning'; warning: MailWarning };
 
@@ -149,7 +151,7 @@ export class Outbox {
    * The configuration this outbox queues for and whose live feed and warnings it shows: it sends with
    * one configuration source (`MailConfigSource`), so it serves that one configuration.
    */
-  readonly configId: string = DEFAULT_CONFIG_ID;
+  readonly configId: string;
   readonly options: ResolvedOptions;
   private readonly owner = randomUUID();
   private readonly listeners = new Set<(event: OutboxEvent) => void>();
@@ -176,6 +178,7 @@ export class Outbox {
   ) {
     this.options = { ...DEFAULT_OUTBOX_OPTIONS, random: Math.random, now: Date.now, ...stripUndefined(options) } as ResolvedOptions;
     this.log = store;
+    this.configId = options.configId ?? DEFAULT_CONFIG_ID;
     this.budget = this.options.sendBudget === 'off' ? null : this.options.sendBudget;
   }
 

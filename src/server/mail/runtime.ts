@@ -58,6 +58,8 @@ export interface MailDeps {
   mailboxSlots?: MailboxSlots;
   tokens: TokenSource;
   config: MailConfigSource;
+  /** The configuration `tokens` and `config` belong to: the one the outbox queues for and whose log it shows. Default `DEFAULT_CONFIG_ID`. */
+  configId?: string;
   fetch?: FetchLike;
   logger?: unknown;
   options?: { sandboxOrigin?: string; sandboxUrl?: string; extraOrigins?: readonly string[] } & Record<string, unknown>;
@@ -161,7 +163,7 @@ export class MailRuntime {
     this.mailer = new GraphMailer(deps.tokens, graph);
     if (!deps.mailStore && !deps.db) throw new Error('The mail module needs the SQLite database `db` or a `mailStore`.');
     this.store = deps.mailStore ?? new SqliteMailStore(deps.db!);
-    this.outbox = new Outbox(this.store, this.mailer, deps.config, { ...options.outbox, ...(several ? { singleInstance: false } : {}), dataDir: options.dataDir }, this.logger);
+    this.outbox = new Outbox(this.store, this.mailer, deps.config, { ...options.outbox, ...(several ? { singleInstance: false } : {}), ...(deps.configId ? { configId: deps.configId } : {}), dataDir: options.dataDir }, this.logger);
     this.keepAlive = new TokenKeepAlive(this.store, deps.tokens, deps.config, this.outbox, { intervalMs: options.keepAliveIntervalMs, checkMs: options.keepAliveCheckMs }, this.logger);
     this.secretReminders = new SecretReminders(this.store, deps.config, this.outbox, options.keepAliveCheckMs, this.logger);
     this.api = createMailApi(this);

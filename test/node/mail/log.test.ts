@@ -221,6 +221,38 @@ describe('CSV export', () => {
   });
 });
 
+describe('an outbox of one configuration', () => {
+  it('queues, warns and shows changes for its configuration only', async () => {
+    const store = await tempStore();
+    try {
+      const mailStore = new SqliteMailStore(store.db);
+      const outbox = new Outbox(mailStore, new GraphMailer(unusedTokens), noConfig, { dataDir: store.dataDir, configId: 'customer-a' });
+      const other = new Outbox(mailStore, new GraphMailer(unusedTokens), noConfig, { dataDir: store.dataDir });
+      const events: string[] = [];
+      const stop = outbox.onChange((event) => events.push(event.type === 'log' ? event.entry.id : event.warning.code));
+      const stopOther = other.onChange(() => {});
+      try {
+        const id = await outbox.enqueue({ to: ['a@contoso.com'], subject: 'For A', text: 'x' });
+        const otherId = await other.enqueue({ to: ['d@contoso.com'], subject: 'For the default', text: 'x' });
+        await outbox.warn('A_WARNING', 'For A.', 'Nothing.');
+        await other.warn('DEFAULT_WARNING', 'For the default.', 'Nothing.');
+        assert.equal((await outbox.row(id))?.config_id, 'customer-a');
+        assert.equal((await other.row(otherId))?.config_id, DEFAULT_CONFIG_ID);
+        assert.deepEqual((await outbox.log.query('customer-a', {})).items.map((entry) => entry.id), [id]);
+        assert.deepEqual((await outbox.log.query(DEFAULT_CONFIG_ID, {})).items.map((entry) => entry.id), [otherId]);
+        assert.equal(await outbox.entry(otherId), null, "the outbox does not read another configuration's entry");
+        assert.deepEqual((await outbox.log.warnings('customer-a')).map((item) => item.code), ['A_WARNING']);
+        assert.deepEqual(events, [id, 'A_WARNING'], 'its own changes and warnings only');
+      } finally {
+        stop();
+        stopOther();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('retention', () => {
   it('purges finished rows older than the setting, with their attempts and files, and keeps unsent ones', async () => {
     const store = await tempStore();
