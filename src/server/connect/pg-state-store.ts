@@ -21,6 +21,7 @@ import {
   type RawRow,
 } from './state-store.js';
 import type { ConnectSealer } from './types.js';
+import { withTransaction } from '../store/pg-transaction.js';
 
 export const PG_CONNECT_MIGRATIONS: PgMigration[] = [
   {
@@ -85,25 +86,14 @@ export class PgConnectStates implements ConnectStates {
 
   async claim(state: string, now: number): Promise<{ row: ConnectStateRow; verifier: string | null } | null> {
     const id = stateId(state);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const raw = await withTransaction(this.pool, async (client) => {
       const { rows } = await client.query<RawRow>(`SELECT * FROM connect_states WHERE id = $1 AND status = 'pending' AND expires_at > $2 FOR UPDATE`, [id, now]);
-      const raw = rows[0];
-      if (!raw || raw.verifier === null) {
-        await client.query('COMMIT');
-        return null;
-      }
+      if (!rows[0] || rows[0].verifier === null) return null;
       const moved = await client.query(`UPDATE connect_states SET status = 'redeeming', verifier = NULL WHERE id = $1 AND status = 'pending'`, [id]);
-      await client.query('COMMIT');
-      if (moved.rowCount !== 1) return null;
-      return { row: fromRaw({ ...raw, status: 'redeeming', verifier: null }), verifier: openVerifier(this.sealer, id, raw.verifier) };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return moved.rowCount === 1 ? rows[0] : null;
+    });
+    if (!raw) return null;
+    return { row: fromRaw({ ...raw, status: 'redeeming', verifier: null }), verifier: openVerifier(this.sealer, id, raw.verifier!) };
   }
 
   async failPending(state: string, error: UpstreamError, now: number): Promise<boolean> {

@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { PgMigration } from '../store/pg-migrations.js';
 import type { MailboxSlots, SharedSlotsOptions } from './shared-slots.js';
+import { withTransaction } from '../store/pg-transaction.js';
 
 export const PG_SLOTS_MIGRATIONS: PgMigration[] = [
   {
@@ -63,19 +64,8 @@ export class PgMailboxSlots implements MailboxSlots {
   }
 
   /** One write with `synchronous_commit = off` (see the top of this file); resolves with its rows. */
-  private async write<T extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<T[]> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN; SET LOCAL synchronous_commit = off');
-      const { rows } = await client.query<T>(sql, values);
-      await client.query('COMMIT');
-      return rows;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private write<T extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<T[]> {
+    return withTransaction(this.pool, async (client) => (await client.query<T>(sql, values)).rows, 'SET LOCAL synchronous_commit = off');
   }
 
   private async take(key: string): Promise<number | null> {

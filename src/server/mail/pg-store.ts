@@ -48,6 +48,7 @@ import {
   type PhasePatch,
   type SendBudget,
 } from './store.js';
+import { withTransaction } from '../store/pg-transaction.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 type Raw = Record<string, unknown>;
@@ -120,20 +121,8 @@ export class PgMailStore implements MailStore {
    * Runs `fn` in one transaction on one connection; rolls back when it throws. `feed`: the transaction
    * lists changes, counts or warnings, so it takes the feed lock first (see the file's comment).
    */
-  private async tx<T>(feed: boolean, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      if (feed) await client.query('SELECT mail_feed_lock()');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private tx<T>(feed: boolean, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, fn, feed ? 'SELECT mail_feed_lock()' : undefined);
   }
 
   // The log.

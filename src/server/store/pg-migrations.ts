@@ -4,6 +4,7 @@
  * once apply each step exactly once, and a step that fails rolls back alone and stops the start.
  */
 import type pg from 'pg';
+import { inTransaction } from './pg-transaction.js';
 
 /** One schema step. `id` is recorded once applied, so it must never change once released. */
 export interface PgMigration {
@@ -76,16 +77,8 @@ export const PG_CORE_MIGRATIONS: PgMigration[] = [
 ];
 
 /** Runs `fn` in a transaction that holds the migration lock; rolls back when it throws. */
-async function underLock(client: pg.PoolClient, fn: () => Promise<void>): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await fn();
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+function underLock(client: pg.PoolClient, fn: () => Promise<void>): Promise<void> {
+  return inTransaction(client, fn, `SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
 }
 
 export const PG_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

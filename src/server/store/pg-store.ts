@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { withTransaction } from './pg-transaction.js';
 import type { SendAsCheck } from '../../services/contract.js';
 import { applyTokenUpdate } from './connection-update.js';
 import { PG_CORE_MIGRATIONS, migratePg, type PgMigration } from './pg-migrations.js';
@@ -130,19 +131,8 @@ export class PgStore implements GraphMailStore {
   }
 
   /** Runs `fn` in one transaction on one connection; rolls back when it throws. */
-  private async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  private tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, fn);
   }
 
   private async configRow(db: Queryable, configId: string): Promise<ConfigRecord | null> {
