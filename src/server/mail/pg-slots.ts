@@ -17,10 +17,9 @@
  * commit visible out of order or half-applied. A slot taken and given back around every Graph request
  * must not cost two WAL flushes of the database the outbox relies on.
  */
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { PgMigration } from '../store/pg-migrations.js';
-import type { MailboxSlots, SharedSlotsOptions } from './shared-slots.js';
+import { LeasedMailboxSlots, type SharedSlotsOptions } from './shared-slots.js';
 import { withTransaction } from '../store/pg-transaction.js';
 
 export const PG_SLOTS_MIGRATIONS: PgMigration[] = [
@@ -41,26 +40,13 @@ export const PG_SLOTS_MIGRATIONS: PgMigration[] = [
 /** The database's clock in milliseconds. */
 const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
-export class PgMailboxSlots implements MailboxSlots {
-  private readonly holder = randomUUID();
-  private readonly permits: number;
-  private readonly leaseMs: number;
-  private readonly pollMs: number;
-  /** Mailboxes whose slot rows this process has made sure exist. */
-  private readonly seeded = new Set<string>();
-  /** The renewals of the slots this process holds. */
-  private readonly renewals = new Set<NodeJS.Timeout>();
-  private closed = false;
-
+export class PgMailboxSlots extends LeasedMailboxSlots {
   /** `pool` is the server's (its search path on the schema that holds `PG_SLOTS_MIGRATIONS`); closing the slots leaves it open. */
   constructor(
     private readonly pool: pg.Pool,
     options: SharedSlotsOptions = {},
   ) {
-    this.permits = options.permits ?? 4;
-    this.leaseMs = options.leaseMs ?? 15_000;
-    this.pollMs = options.pollMs ?? 15;
-    if (!Number.isInteger(this.permits) || this.permits < 1) throw new RangeError('permits must be a positive integer');
+    super(options);
   }
 
   /** One write with `synchronous_commit = off` (see the top of this file); resolves with its rows. */
@@ -68,7 +54,7 @@ export class PgMailboxSlots implements MailboxSlots {
     return withTransaction(this.pool, async (client) => (await client.query<T>(sql, values)).rows, 'SET LOCAL synchronous_commit = off');
   }
 
-  private async take(key: string): Promise<number | null> {
+  protected async take(key: string): Promise<number | null> {
     if (!this.seeded.has(key)) {
       await this.write('INSERT INTO mail_mailbox_slots (mailbox, slot) SELECT $1, s FROM generate_series(0, $2::int - 1) AS s ON CONFLICT DO NOTHING', [key, this.permits]);
       this.seeded.add(key);
@@ -85,38 +71,11 @@ export class PgMailboxSlots implements MailboxSlots {
     return rows[0] ? rows[0].slot : null;
   }
 
-  async acquire(key: string): Promise<() => void> {
-    for (;;) {
-      if (this.closed) throw new Error('The mailbox slots are closed.');
-      const slot = await this.take(key);
-      if (slot !== null) {
-        let released = false;
-        const renew = setInterval(() => {
-          void this.write(`UPDATE mail_mailbox_slots SET until = ${NOW_MS} + $1 WHERE mailbox = $2 AND slot = $3 AND holder = $4`, [this.leaseMs, key, slot, this.holder]).catch(
-            () => undefined, // The next beat tries again.
-          );
-        }, Math.max(50, Math.floor(this.leaseMs / 3)));
-        renew.unref();
-        this.renewals.add(renew);
-        return () => {
-          if (released) return;
-          released = true;
-          clearInterval(renew);
-          this.renewals.delete(renew);
-          if (this.closed) return;
-          void this.write('UPDATE mail_mailbox_slots SET holder = NULL, until = 0 WHERE mailbox = $1 AND slot = $2 AND holder = $3', [key, slot, this.holder]).catch(
-            () => undefined, // The lease runs out by itself.
-          );
-        };
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.pollMs + Math.random() * this.pollMs));
-    }
+  protected renew(key: string, slot: number): Promise<unknown> {
+    return this.write(`UPDATE mail_mailbox_slots SET until = ${NOW_MS} + $1 WHERE mailbox = $2 AND slot = $3 AND holder = $4`, [this.leaseMs, key, slot, this.holder]);
   }
 
-  /** Stops renewing (the leases then run out); the pool is the caller's. */
-  close(): void {
-    this.closed = true;
-    for (const renew of this.renewals) clearInterval(renew);
-    this.renewals.clear();
+  protected giveBack(key: string, slot: number): Promise<unknown> {
+    return this.write('UPDATE mail_mailbox_slots SET holder = NULL, until = 0 WHERE mailbox = $1 AND slot = $2 AND holder = $3', [key, slot, this.holder]);
   }
 }

@@ -29,20 +29,80 @@ export interface SharedSlotsOptions {
   pollMs?: number;
 }
 
-export class SqliteMailboxSlots implements MailboxSlots {
-  private readonly db: Database.Database;
-  private readonly holder = randomUUID();
-  private readonly permits: number;
-  private readonly leaseMs: number;
+/**
+ * What every engine of the shared slots does the same way: wait for a slot (polling with jitter), renew
+ * its lease every third of it while it is held, give it back once, and stop renewing on close. An
+ * engine says only how to take, renew and give back one slot, with `holder` as this process.
+ */
+export abstract class LeasedMailboxSlots implements MailboxSlots {
+  protected readonly holder = randomUUID();
+  protected readonly permits: number;
+  protected readonly leaseMs: number;
   private readonly pollMs: number;
-  private readonly take: Database.Transaction<(key: string, now: number) => number | null>;
+  /** Mailboxes whose slot rows this process has made sure exist. */
+  protected readonly seeded = new Set<string>();
   /** The renewals of the slots this process holds. */
   private readonly renewals = new Set<NodeJS.Timeout>();
+  protected closed = false;
 
-  constructor(file: string, options: SharedSlotsOptions = {}) {
+  constructor(options: SharedSlotsOptions = {}) {
     this.permits = options.permits ?? 4;
     this.leaseMs = options.leaseMs ?? 15_000;
     this.pollMs = options.pollMs ?? 15;
+    if (!Number.isInteger(this.permits) || this.permits < 1) throw new RangeError('permits must be a positive integer');
+  }
+
+  /** The first free or expired slot of the mailbox, leased to `holder`; null when all are held. */
+  protected abstract take(key: string): Promise<number | null> | number | null;
+  protected abstract renew(key: string, slot: number): Promise<unknown> | void;
+  protected abstract giveBack(key: string, slot: number): Promise<unknown> | void;
+
+  async acquire(key: string): Promise<() => void> {
+    for (;;) {
+      if (this.closed) throw new Error('The mailbox slots are closed.');
+      const slot = await this.take(key);
+      if (slot !== null) return this.hold(key, slot);
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs + Math.random() * this.pollMs));
+    }
+  }
+
+  /** Failures of a renewal or a release are left alone: the next beat tries again, or the lease runs out. */
+  private quietly(work: () => Promise<unknown> | void): void {
+    try {
+      void Promise.resolve(work()).catch(() => undefined);
+    } catch {
+      // as above
+    }
+  }
+
+  private hold(key: string, slot: number): () => void {
+    let released = false;
+    const renew = setInterval(() => this.quietly(() => this.renew(key, slot)), Math.max(50, Math.floor(this.leaseMs / 3)));
+    renew.unref();
+    this.renewals.add(renew);
+    return () => {
+      if (released) return;
+      released = true;
+      clearInterval(renew);
+      this.renewals.delete(renew);
+      if (!this.closed) this.quietly(() => this.giveBack(key, slot));
+    };
+  }
+
+  /** Stops renewing: the leases then run out. */
+  close(): void {
+    this.closed = true;
+    for (const renew of this.renewals) clearInterval(renew);
+    this.renewals.clear();
+  }
+}
+
+export class SqliteMailboxSlots extends LeasedMailboxSlots {
+  private readonly db: Database.Database;
+  private readonly takeSlot: Database.Transaction<(key: string, now: number) => number | null>;
+
+  constructor(file: string, options: SharedSlotsOptions = {}) {
+    super(options);
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -61,46 +121,30 @@ export class SqliteMailboxSlots implements MailboxSlots {
        WHERE rowid = (SELECT rowid FROM mailbox_slots WHERE mailbox = ? AND slot < ? AND (holder IS NULL OR until <= ?) ORDER BY slot LIMIT 1)
        RETURNING slot`,
     );
-    this.take = this.db.transaction((key: string, now: number) => {
-      for (let slot = 0; slot < this.permits; slot += 1) seed.run(key, slot);
+    this.takeSlot = this.db.transaction((key: string, now: number) => {
+      if (!this.seeded.has(key)) {
+        for (let slot = 0; slot < this.permits; slot += 1) seed.run(key, slot);
+        this.seeded.add(key);
+      }
       const row = claim.get(this.holder, now + this.leaseMs, key, this.permits, now) as { slot: number } | undefined;
       return row ? row.slot : null;
     });
   }
 
-  async acquire(key: string): Promise<() => void> {
-    for (;;) {
-      const slot = this.take.immediate(key, Date.now());
-      if (slot !== null) {
-        let released = false;
-        const renew = setInterval(() => {
-          try {
-            this.db.prepare('UPDATE mailbox_slots SET until = ? WHERE mailbox = ? AND slot = ? AND holder = ?').run(Date.now() + this.leaseMs, key, slot, this.holder);
-          } catch {
-            // The next beat tries again.
-          }
-        }, Math.max(50, Math.floor(this.leaseMs / 3)));
-        renew.unref();
-        this.renewals.add(renew);
-        return () => {
-          if (released) return;
-          released = true;
-          clearInterval(renew);
-          this.renewals.delete(renew);
-          try {
-            this.db.prepare('UPDATE mailbox_slots SET holder = NULL, until = 0 WHERE mailbox = ? AND slot = ? AND holder = ?').run(key, slot, this.holder);
-          } catch {
-            // The lease runs out by itself.
-          }
-        };
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.pollMs + Math.random() * this.pollMs));
-    }
+  protected take(key: string): number | null {
+    return this.takeSlot.immediate(key, Date.now());
   }
 
-  close(): void {
-    for (const renew of this.renewals) clearInterval(renew);
-    this.renewals.clear();
+  protected renew(key: string, slot: number): void {
+    this.db.prepare('UPDATE mailbox_slots SET until = ? WHERE mailbox = ? AND slot = ? AND holder = ?').run(Date.now() + this.leaseMs, key, slot, this.holder);
+  }
+
+  protected giveBack(key: string, slot: number): void {
+    this.db.prepare('UPDATE mailbox_slots SET holder = NULL, until = 0 WHERE mailbox = ? AND slot = ? AND holder = ?').run(key, slot, this.holder);
+  }
+
+  override close(): void {
+    super.close();
     if (this.db.open) this.db.close();
   }
 }
