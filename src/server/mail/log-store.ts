@@ -66,6 +66,29 @@ function countWalk(walked: WalkedRow[]): { counts: LogCounts; capped: boolean } 
   return { counts, capped: walked.length > TEXT_COUNT_CAP };
 }
 
+/** An attempt as either engine reads it (PostgreSQL's BIGINT columns arrive as strings). */
+export interface AttemptRow {
+  at: number | string;
+  outcome: LogAttempt['outcome'];
+  http_status: number | null;
+  request_id: string | null;
+  client_request_id: string | null;
+  error_json: string | null;
+  ms: number | string;
+}
+
+export const ATTEMPT_COLUMNS = 'at, outcome, http_status, request_id, client_request_id, error_json, ms';
+
+export function toLogAttempt(attempt: AttemptRow): LogAttempt {
+  const item: LogAttempt = { at: new Date(Number(attempt.at)).toISOString(), outcome: attempt.outcome, ms: Number(attempt.ms) };
+  if (attempt.http_status !== null) item.httpStatus = attempt.http_status;
+  if (attempt.request_id) item.requestId = attempt.request_id;
+  if (attempt.client_request_id) item.clientRequestId = attempt.client_request_id;
+  const error = parseJson<LogError | null>(attempt.error_json, null);
+  if (error) item.error = error;
+  return item;
+}
+
 export class LogStore {
   constructor(private readonly db: Db) {}
 
@@ -236,17 +259,9 @@ export class LogStore {
     const row = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = ? AND config_id = ?`).get(id, configId) as EntryRow | undefined;
     if (!row) return null;
     const attempts = this.db
-      .prepare('SELECT at, outcome, http_status, request_id, client_request_id, error_json, ms FROM mail_attempts WHERE message_seq = ? ORDER BY id')
-      .all(row.seq) as Array<{ at: number; outcome: LogAttempt['outcome']; http_status: number | null; request_id: string | null; client_request_id: string | null; error_json: string | null; ms: number }>;
-    const history = attempts.map((attempt) => {
-      const item: LogAttempt = { at: new Date(attempt.at).toISOString(), outcome: attempt.outcome, ms: attempt.ms };
-      if (attempt.http_status !== null) item.httpStatus = attempt.http_status;
-      if (attempt.request_id) item.requestId = attempt.request_id;
-      if (attempt.client_request_id) item.clientRequestId = attempt.client_request_id;
-      const error = parseJson<LogError | null>(attempt.error_json, null);
-      if (error) item.error = error;
-      return item;
-    });
+      .prepare(`SELECT ${ATTEMPT_COLUMNS} FROM mail_attempts WHERE message_seq = ? ORDER BY id`)
+      .all(row.seq) as AttemptRow[];
+    const history = attempts.map(toLogAttempt);
     return { ...toLogEntry(row), history };
   }
 

@@ -26,14 +26,13 @@
  * counters stay far below 2^53).
  */
 import type pg from 'pg';
-import type { LogAttempt, LogCounts, LogEntry, LogEntryDetail, LogError, LogPage, LogQuery, LogStatus } from '../../services/contract.js';
+import type { LogCounts, LogEntry, LogEntryDetail, LogPage, LogQuery, LogStatus } from '../../services/contract.js';
 import { LOG_STATUSES } from '../../services/contract.js';
 import { dateBounds } from '../../services/log-query.js';
-import { DEFAULT_PAGE, MAX_PAGE, TEXT_COUNT_CAP, decodeCursor, encodeCursor } from './log-store.js';
+import { ATTEMPT_COLUMNS, DEFAULT_PAGE, MAX_PAGE, TEXT_COUNT_CAP, decodeCursor, encodeCursor, toLogAttempt, type AttemptRow } from './log-store.js';
 import { DAY, MINUTE, dayAllowance, dayFreesAt, recipientCount } from './send-budget.js';
 import {
   InvalidCursorError,
-  parseJson,
   toLogEntry,
   type AttemptRecord,
   type AttemptResult,
@@ -225,24 +224,8 @@ export class PgMailStore implements MailStore {
     const { rows } = await this.pool.query<Raw>(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE id = $1 AND config_id = $2`, [id, configId]);
     if (!rows[0]) return null;
     const row = toRow<EntryRow>(rows[0]);
-    const attempts = await this.pool.query<{
-      at: string;
-      outcome: LogAttempt['outcome'];
-      http_status: number | null;
-      request_id: string | null;
-      client_request_id: string | null;
-      error_json: string | null;
-      ms: string;
-    }>('SELECT at, outcome, http_status, request_id, client_request_id, error_json, ms FROM mail_attempts WHERE message_seq = $1 ORDER BY id', [row.seq]);
-    const history = attempts.rows.map((attempt) => {
-      const item: LogAttempt = { at: new Date(Number(attempt.at)).toISOString(), outcome: attempt.outcome, ms: Number(attempt.ms) };
-      if (attempt.http_status !== null) item.httpStatus = attempt.http_status;
-      if (attempt.request_id) item.requestId = attempt.request_id;
-      if (attempt.client_request_id) item.clientRequestId = attempt.client_request_id;
-      const error = parseJson<LogError | null>(attempt.error_json, null);
-      if (error) item.error = error;
-      return item;
-    });
+    const attempts = await this.pool.query<AttemptRow>(`SELECT ${ATTEMPT_COLUMNS} FROM mail_attempts WHERE message_seq = $1 ORDER BY id`, [row.seq]);
+    const history = attempts.rows.map(toLogAttempt);
     return { ...toLogEntry(row), history };
   }
 
