@@ -12,11 +12,10 @@
  * Times are milliseconds in BIGINT columns, which node-postgres returns as strings: the mappers below
  * turn them back into numbers (they stay far below 2^53).
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { withTransaction } from './pg-transaction.js';
-import type { SendAsCheck } from '../../services/contract.js';
 import { applyTokenUpdate } from './connection-update.js';
+import { newRevision, toAudit, toConfig, toConnection, type AuditRow, type ConfigRow, type ConnectionRow } from './rows.js';
 import { PG_CORE_MIGRATIONS, migratePg, type PgMigration } from './pg-migrations.js';
 import {
   SECRET_FIELDS,
@@ -31,70 +30,10 @@ import {
   type ConnectionWrite,
   type GraphMailStore,
   type SecretField,
-  type StoredSettings,
   type TokenUpdate,
 } from './types.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
-
-interface ConfigRow {
-  config_id: string;
-  settings_json: StoredSettings;
-  revision: string;
-  updated_at: string;
-}
-
-interface ConnectionRow {
-  config_id: string;
-  state: ConnectionRecord['state'];
-  account: string;
-  connected_at: string;
-  reason: string | null;
-  granted_json: string[];
-  scope: string;
-  refresh_sealed: string | null;
-  token_version: number;
-  updated_at: string;
-  send_as_json: SendAsCheck | null;
-}
-
-interface AuditRow {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  fields_json: string[];
-}
-
-const newRevision = () => randomBytes(12).toString('base64url');
-
-const toConfig = (row: ConfigRow): ConfigRecord => ({
-  configId: row.config_id,
-  settings: row.settings_json,
-  revision: row.revision,
-  updatedAt: Number(row.updated_at),
-});
-
-const toConnection = (row: ConnectionRow): ConnectionRecord => ({
-  state: row.state,
-  account: row.account,
-  connectedAt: row.connected_at,
-  ...(row.reason ? { reason: row.reason } : {}),
-  grantedPermissions: row.granted_json,
-  scope: row.scope,
-  refreshToken: row.refresh_sealed,
-  tokenVersion: row.token_version,
-  updatedAt: Number(row.updated_at),
-  ...(row.send_as_json ? { sendAs: row.send_as_json } : {}),
-});
-
-const toAudit = (row: AuditRow): AuditEntry => ({
-  id: Number(row.id),
-  at: new Date(Number(row.at)).toISOString(),
-  actor: row.actor,
-  action: row.action,
-  fields: row.fields_json,
-});
 
 export interface PgStoreOptions {
   /** `postgres://user:password@host:port/database` (GRAPH_MAIL_DATABASE_URL). */

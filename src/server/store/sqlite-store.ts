@@ -3,10 +3,9 @@
  * asynchronous so that another engine can take its place. Transactions are `IMMEDIATE`, so two
  * processes on one file serialise their writes instead of failing at commit.
  */
-import { randomBytes } from 'node:crypto';
 import type { Db } from '../db.js';
 import { applyTokenUpdate } from './connection-update.js';
-import type { SendAsCheck } from '../../services/contract.js';
+import { newRevision, toAudit, toConfig, toConnection, type AuditRow, type ConfigRow, type ConnectionRow } from './rows.js';
 import {
   SECRET_FIELDS,
   sealedAt,
@@ -20,69 +19,8 @@ import {
   type ConnectionWrite,
   type GraphMailStore,
   type SecretField,
-  type StoredSettings,
   type TokenUpdate,
 } from './types.js';
-
-interface ConfigRow {
-  config_id: string;
-  settings_json: string;
-  revision: string;
-  updated_at: number;
-}
-
-interface ConnectionRow {
-  config_id: string;
-  state: ConnectionRecord['state'];
-  account: string;
-  connected_at: string;
-  reason: string | null;
-  granted_json: string;
-  scope: string;
-  refresh_sealed: string | null;
-  token_version: number;
-  updated_at: number;
-  send_as_json?: string | null;
-}
-
-interface AuditRow {
-  id: number;
-  config_id: string;
-  at: number;
-  actor: string;
-  action: string;
-  fields_json: string;
-}
-
-const newRevision = () => randomBytes(12).toString('base64url');
-
-const toConfig = (row: ConfigRow): ConfigRecord => ({
-  configId: row.config_id,
-  settings: JSON.parse(row.settings_json) as StoredSettings,
-  revision: row.revision,
-  updatedAt: row.updated_at,
-});
-
-const toConnection = (row: ConnectionRow): ConnectionRecord => ({
-  state: row.state,
-  account: row.account,
-  connectedAt: row.connected_at,
-  ...(row.reason ? { reason: row.reason } : {}),
-  grantedPermissions: JSON.parse(row.granted_json) as string[],
-  scope: row.scope,
-  refreshToken: row.refresh_sealed,
-  tokenVersion: row.token_version,
-  updatedAt: row.updated_at,
-  ...(row.send_as_json ? { sendAs: JSON.parse(row.send_as_json) as SendAsCheck } : {}),
-});
-
-const toAudit = (row: AuditRow): AuditEntry => ({
-  id: row.id,
-  at: new Date(row.at).toISOString(),
-  actor: row.actor,
-  action: row.action,
-  fields: JSON.parse(row.fields_json) as string[],
-});
 
 export class SqliteStore implements GraphMailStore {
   readonly engine = 'sqlite';
