@@ -145,6 +145,10 @@ for (const engine of engines) {
       const refresh = (value: string) => sealer.seal(value, sealedAt.refreshToken('c1'));
       const connection = await store.setConnection('c1', { state: 'connected', account: 'adele@contoso.com', connectedAt: '2026-11-25T10:00:00.000Z', grantedPermissions: ['Mail.Send'], scope: 'Mail.Send offline_access', refreshToken: refresh('r1') }, audit('connect'));
       assert.equal(connection.tokenVersion, 1);
+      await assert.rejects(
+        store.setConnection('c1', { state: 'connected', account: 'a', connectedAt: 'now', grantedPermissions: [], scope: '', refreshToken: 'a plain refresh token' }),
+        'only sealed text fits the refresh token column',
+      );
       assert.deepEqual((await store.getConnection('c1'))?.grantedPermissions, ['Mail.Send']);
       const racers = await Promise.all(['r2', 'r3', 'r4'].map((value) => store.updateConnection('c1', { expectVersion: connection.tokenVersion, refreshToken: refresh(value) })));
       const winners = racers.filter((result) => result !== null);
