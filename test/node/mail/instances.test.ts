@@ -20,69 +20,7 @@ import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 
 type Stats = { mailboxes: Record<string, { maxInFlight: number; throttled: number; requests: number }> };
 
-describe('shared mailbox slots', () => {
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'gm-slots-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-
-  it('lends at most four slots of a mailbox across processes, and frees a dead holder\'s when its lease runs out', async () => {
-    const file = join(dir, 'slots.sqlite');
-    const first = new SqliteMailboxSlots(file, { leaseMs: 400, pollMs: 5 });
-    const second = new SqliteMailboxSlots(file, { leaseMs: 400, pollMs: 5 });
-    try {
-      const held = await Promise.all([1, 2, 3, 4].map(() => first.acquire('global|contoso|payroll')));
-      let fifth = false;
-      const waiting = second.acquire('global|contoso|payroll').then((release) => {
-        fifth = true;
-        return release;
-      });
-      const other = await second.acquire('global|contoso|another-mailbox');
-      other();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(fifth, false, 'a fifth waits, in another process too');
-      held[0]();
-      (await waiting)();
-      assert.equal(fifth, true);
-      // The first process dies holding three (no more renewals): its slots come back once their leases run out.
-      first.close();
-      const started = Date.now();
-      const after = await Promise.all([1, 2, 3, 4].map(() => second.acquire('global|contoso|payroll')));
-      assert.ok(Date.now() - started >= 250, 'the dead holder\'s slots were taken only after their lease');
-      for (const release of after) release();
-    } finally {
-      first.close();
-      second.close();
-    }
-  });
-});
-
-describe('a slot held by a long request', () => {
-  it('is renewed while the request runs, past its lease', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gm-slots-renew-'));
-    const a = new SqliteMailboxSlots(join(dir, 'slots.sqlite'), { permits: 1, leaseMs: 300, pollMs: 5 });
-    const b = new SqliteMailboxSlots(join(dir, 'slots.sqlite'), { permits: 1, leaseMs: 300, pollMs: 5 });
-    try {
-      const release = await a.acquire('mailbox');
-      let taken = false;
-      const waiting = b.acquire('mailbox').then((give) => {
-        taken = true;
-        return give;
-      });
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      assert.equal(taken, false, 'three leases later, the slot is still its holder\'s');
-      release();
-      (await waiting)();
-      assert.equal(taken, true);
-    } finally {
-      a.close();
-      b.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
+// The slots themselves, on both engines: ./slots-engines.test.ts.
 describe('two outboxes on one data folder (sandbox cloud)', () => {
   let sandbox: SandboxProcess;
   let dir: string;
