@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { ROOT, launchBrowser, openPage, startDemo, trustSandboxTls, type Demo } from './helpers/demo.js';
+import { ROOT, launchBrowser, openPage, startDemo, trustSandboxTls, type Demo, eventually, signInPopup } from './helpers/demo.js';
 
 const shots = join(ROOT, 'test-results', 'e2e');
 mkdirSync(shots, { recursive: true });
@@ -21,19 +21,6 @@ const MSAL_SCRIPT = /\/graph-mail-elements\.msal\.js(\?|$)/;
 
 interface Seed {
   apps: Array<{ tenantId: string; clientId: string; kind?: string; secrets: Array<{ value: string }> }>;
-}
-
-async function eventually(check: () => Promise<boolean>, message: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(message);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function signInPopup(popup: Page, username: string): Promise<void> {
-  await popup.getByRole('button', { name: username }).click();
-  await popup.getByRole('button', { name: 'Accept' }).click();
 }
 
 describe('the legacy page on another origin, with Entra ID tokens by attributes', { timeout: 300_000 }, () => {

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, decodeJwt } from 'jose';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { ROOT, launchBrowser, openPage, startDemo, trustSandboxTls, type Demo } from './helpers/demo.js';
+import { ROOT, launchBrowser, openPage, startDemo, trustSandboxTls, type Demo, eventually, signInPopup } from './helpers/demo.js';
 
 const shots = join(ROOT, 'test-results', 'e2e');
 mkdirSync(shots, { recursive: true });
@@ -36,21 +36,6 @@ interface CrossOriginInfo {
 
 const ADMIN = 'adele.vance@contoso.onmicrosoft.com';
 const NOT_ADMIN = 'alex.wilber@contoso.onmicrosoft.com';
-
-/** Waits until `check` holds, or fails with `message`. */
-async function eventually(check: () => Promise<boolean>, message: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(message);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Picks the account on the sandbox's sign-in page in a popup and accepts the consent page. */
-async function signInPopup(popup: Page, username: string): Promise<void> {
-  await popup.getByRole('button', { name: username }).click();
-  await popup.getByRole('button', { name: 'Accept' }).click();
-}
 
 /** A page's `fetch` of `url` with a bearer, run in the page (a string: nothing of the test's transpiler leaks in). */
 async function fetchInPage(page: Page, url: string, token: string): Promise<{ status: number; detail?: string } | { failed: string }> {

@@ -7,19 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ROOT, launchBrowser, openPage, startDemo, type Demo } from './helpers/demo.js';
+import { ROOT, launchBrowser, openPage, startDemo, type Demo, eventually } from './helpers/demo.js';
 
 const shots = join(ROOT, 'test-results', 'e2e');
 mkdirSync(shots, { recursive: true });
-
-/** Waits until `check` holds (state that settles after a reload), or fails with `message`. */
-async function eventually(check: () => Promise<boolean>, message: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(message);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 interface Seed {
   apps: Array<{ tenantId: string; clientId: string; secrets: Array<{ id: string; value: string }> }>;
@@ -76,7 +67,7 @@ describe('delegated flow in the demo portal', () => {
     if (await accept.isVisible({ timeout: 5000 }).catch(() => false)) await accept.click();
     await page.getByText(`Connected to ${user}`).first().waitFor({ timeout: 30_000 });
     // The form reloads the saved settings when the button reports the connection, then locks them.
-    await eventually(async () => !(await page.getByRole('textbox', { name: 'Tenant ID', exact: true }).isEditable()), 'the tenant is locked while connected');
+    await eventually(async () => !(await page.getByRole('textbox', { name: 'Tenant ID', exact: true }).isEditable()), 'the tenant is locked while connected', 10_000);
     await page.screenshot({ path: join(shots, 'portal-connected.png'), fullPage: true });
     // No code or state is left in the page's address.
     assert.doesNotMatch(page.url(), /code=|state=/);
@@ -100,7 +91,7 @@ describe('delegated flow in the demo portal', () => {
   it('disconnects and unlocks the settings', async () => {
     await page.getByRole('button', { name: 'Disconnect Azure Email' }).click();
     await page.getByText('Not connected').first().waitFor();
-    await eventually(() => page.getByRole('textbox', { name: 'Tenant ID', exact: true }).isEditable(), 'the tenant is editable again');
+    await eventually(() => page.getByRole('textbox', { name: 'Tenant ID', exact: true }).isEditable(), 'the tenant is editable again', 10_000);
   });
 
   it('never showed a client secret to the browser and logged no page error', async () => {

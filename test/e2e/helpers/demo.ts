@@ -113,3 +113,18 @@ export async function openPage(browser: Browser, url: string): Promise<{ context
   await page.goto(url);
   return { context, page, errors };
 }
+
+/** Waits until `check` holds (state that settles after a reload or a live update), or fails with `message`. */
+export async function eventually(check: () => Promise<boolean>, message: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(message);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Picks the account on the sandbox's sign-in page in a popup and accepts the consent page. */
+export async function signInPopup(popup: Page, username: string): Promise<void> {
+  await popup.getByRole('button', { name: username }).click();
+  await popup.getByRole('button', { name: 'Accept' }).click();
+}
