@@ -167,11 +167,15 @@ export class GraphMailer {
     return `${config.cloud}|${config.tenantId.toLowerCase()}|${who.toLowerCase()}`;
   }
 
-  /** One attempt's session: a token (for its scopes) and, in application mode, the sender's id. */
-  async open(config: MailConfig, signal?: AbortSignal): Promise<MailSession> {
-    const token = await this.tokens.getAccessToken();
+  /**
+   * One attempt's session: a token (for its scopes) and, in application mode, the sender's id.
+   * `tokens` are the configuration's whose `config` this is (default: the mailer's own, for a server of
+   * one configuration).
+   */
+  async open(config: MailConfig, signal?: AbortSignal, tokens: TokenSource = this.tokens): Promise<MailSession> {
+    const token = await tokens.getAccessToken();
     const scopes = token.scopes ?? [];
-    const session = new MailSession(this, config, scopes, signal, sharedMailbox(config, scopes));
+    const session = new MailSession(this, config, scopes, signal, sharedMailbox(config, scopes), tokens);
     if (config.mode === 'application') session.user = await this.resolveSender(session, config);
     return session;
   }
@@ -228,6 +232,7 @@ export class MailSession {
     readonly scopes: string[],
     private readonly signal?: AbortSignal,
     shared: string | null = null,
+    private readonly tokens: TokenSource = mailer.tokens,
   ) {
     if (shared) this.user = shared;
     // Drafts in another mailbox need its .Shared permission; the account's own, Mail.ReadWrite.
@@ -288,7 +293,7 @@ export class MailSession {
     this.checkHost(url, 'graph');
     const { options } = this.mailer;
     const attempt = async (forceRefresh: boolean) => {
-      const token = await this.mailer.tokens.getAccessToken(forceRefresh ? { forceRefresh: true } : undefined);
+      const token = await this.tokens.getAccessToken(forceRefresh ? { forceRefresh: true } : undefined);
       return this.mailer.semaphore.run(this.mailboxKey, () =>
         graphCall({
           method,

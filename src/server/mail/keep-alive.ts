@@ -5,8 +5,9 @@
  * moves the connection to needs-reconnect (the token service does that) and leaves a warning in the log.
  */
 import type { Outbox } from './outbox.js';
+import { ConfigSchedule, configMetaKey } from './schedule.js';
 import type { MailStore } from './store.js';
-import type { MailConfigSource, MailLogger, TokenSource } from './types.js';
+import type { MailConfigs, MailLogger } from './types.js';
 
 export interface KeepAliveOptions {
   /** Time between refreshes. */
@@ -18,29 +19,17 @@ export interface KeepAliveOptions {
 const LAST_REFRESH = 'keepalive.lastRefresh';
 const LAST_TRY = 'keepalive.lastTry';
 
-export class TokenKeepAlive {
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private busy = false;
+export class TokenKeepAlive extends ConfigSchedule<'skipped' | 'refreshed' | 'failed'> {
+  private readonly busy = new Set<string>();
 
   constructor(
     private readonly store: MailStore,
-    private readonly tokens: TokenSource,
-    private readonly config: MailConfigSource,
+    configs: MailConfigs,
     private readonly outbox: Outbox,
     private readonly options: KeepAliveOptions,
-    private readonly logger: MailLogger,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.runOnce(), this.options.checkMs);
-    this.timer.unref?.();
-    void this.runOnce();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    logger: MailLogger,
+  ) {
+    super(configs, options.checkMs, logger, 'keep-alive');
   }
 
   private async meta(key: string): Promise<number> {
@@ -52,22 +41,25 @@ export class TokenKeepAlive {
     await this.store.setMeta(key, String(value));
   }
 
-  /** Refreshes when due. */
-  async runOnce(now = Date.now()): Promise<'skipped' | 'refreshed' | 'failed'> {
-    if (this.busy) return 'skipped';
-    this.busy = true;
+  /** Refreshes the configuration's connection when due. */
+  async runOnce(now = Date.now(), configId = this.outbox.configId): Promise<'skipped' | 'refreshed' | 'failed'> {
+    if (this.busy.has(configId)) return 'skipped';
+    this.busy.add(configId);
+    const lastRefresh = configMetaKey(LAST_REFRESH, configId);
+    const lastTry = configMetaKey(LAST_TRY, configId);
     try {
-      const config = await this.config.getEffectiveConfig();
+      const { config: source, tokens } = this.configs.get(configId);
+      const config = await source.getEffectiveConfig();
       if (!config || config.mode !== 'delegated') return 'skipped';
-      const status = this.config.getStatus ? await this.config.getStatus() : null;
+      const status = source.getStatus ? await source.getStatus() : null;
       // Already broken: the admin has to reconnect, and was told.
       if (status && status.connection.state !== 'connected') return 'skipped';
-      if (now - (await this.meta(LAST_REFRESH)) < this.options.intervalMs) return 'skipped';
-      if (now - (await this.meta(LAST_TRY)) < Math.min(this.options.checkMs, this.options.intervalMs)) return 'skipped';
-      await this.setMeta(LAST_TRY, now);
+      if (now - (await this.meta(lastRefresh)) < this.options.intervalMs) return 'skipped';
+      if (now - (await this.meta(lastTry)) < Math.min(this.options.checkMs, this.options.intervalMs)) return 'skipped';
+      await this.setMeta(lastTry, now);
       try {
-        await this.tokens.getAccessToken({ forceRefresh: true });
-        await this.setMeta(LAST_REFRESH, now);
+        await tokens.getAccessToken({ forceRefresh: true });
+        await this.setMeta(lastRefresh, now);
         return 'refreshed';
       } catch (error) {
         const value = error as { code?: unknown; message?: unknown; hint?: unknown };
@@ -76,14 +68,15 @@ export class TokenKeepAlive {
           'KEEPALIVE_FAILED',
           `The scheduled refresh of the connected mailbox's sign-in failed (${code}); mail cannot be sent until it works again.`,
           typeof value?.hint === 'string' && value.hint ? value.hint : 'Open the e-mail configuration and connect the mailbox again.',
+          configId,
         );
         return 'failed';
       }
     } catch (error) {
-      this.logger.warn('mail: keep-alive check failed', { error: String(error) });
+      this.logger.warn('mail: keep-alive check failed', { error: String(error), configId });
       return 'failed';
     } finally {
-      this.busy = false;
+      this.busy.delete(configId);
     }
   }
 }

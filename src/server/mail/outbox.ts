@@ -21,17 +21,20 @@ import { removeAttachments, storeAttachments, MailInputError, type AttachmentInp
 import { nextDelay } from './backoff.js';
 import { GraphCallError, isRetryable, type CallInfo } from './graph-call.js';
 import { INLINE_ATTACHMENT_LIMIT, MAX_ATTACHMENT_BYTES, SEND_MAIL_INLINE_TOTAL, type GraphMailer, type MailSession, type OutgoingMessage, type StoredAttachment } from './graph-mailer.js';
-import { budgetMailbox, budgetView, EXCHANGE_SEND_BUDGET, type SendBudget } from './send-budget.js';
+import { budgetMailbox, budgetView, EXCHANGE_SEND_BUDGET, recipientCount, type SendBudget } from './send-budget.js';
 import { toLogEntry, type MailLog, type MailStore, type MailWarning, type OutboxRow, type PhasePatch } from './store.js';
-import type { MailConfig, MailConfigSource, MailLogger } from './types.js';
+import type { MailConfig, MailConfigs, MailConfigSource, MailLogger, TokenSource } from './types.js';
 import { DEFAULT_CONFIG_ID } from '../store/types.js';
 import type { SendBudgetView } from '../../services/contract.js';
-import { silentLogger } from './types.js';
+import { silentLogger, singleConfig } from './types.js';
 
 export interface OutboxOptions {
   /** Attachments go under `<dataDir>/attachments/`. */
   dataDir: string;
-  /** The configuration of the `MailConfigSource` the outbox sends with (default `DEFAULT_CONFIG_ID`). */
+  /**
+   * The configuration a message, a warning or a feed belongs to when the caller names none (default
+   * `DEFAULT_CONFIG_ID`); with a single `MailConfigSource`, the one it is.
+   */
   configId?: string;
   /** Attempts per message before it fails (`GRAPH_MAIL_MAX_ATTEMPTS`). */
   maxAttempts?: number;
@@ -48,6 +51,11 @@ export interface OutboxOptions {
   leaseMs?: number;
   /** Longest sleep of an idle worker. */
   pollMs?: number;
+  /**
+   * How long a configuration whose sending is paused (nothing usable saved, a reconnect needed) is left
+   * alone before its messages are looked at again; `resume(configId)` ends the wait at once.
+   */
+  pausedRecheckMs?: number;
   /**
    * While someone follows the live feed, how often it reads what other processes on the same database
    * changed (this process's own changes go out at once).
@@ -92,6 +100,7 @@ export const DEFAULT_OUTBOX_OPTIONS = {
   workers: 4,
   leaseMs: 5 * 60_000,
   pollMs: 1_000,
+  pausedRecheckMs: 15_000,
   feedPollMs: 1_000,
   maxAttachmentBytes: MAX_ATTACHMENT_BYTES,
   maxMessageBytes: MAX_ATTACHMENT_BYTES,
@@ -147,14 +156,12 @@ const CRASHED: LogError = {
 export class Outbox {
   /** The log's reads and warnings: the store, as far as the routes need it. */
   readonly log: MailLog;
-  /**
-   * The configuration this outbox queues for and whose live feed and warnings it shows: it sends with
-   * one configuration source (`MailConfigSource`), so it serves that one configuration.
-   */
+  /** The configuration of a message, warning or feed whose caller names none. */
   readonly configId: string;
   readonly options: ResolvedOptions;
   private readonly owner = randomUUID();
-  private readonly listeners = new Set<(event: OutboxEvent) => void>();
+  /** The live feed's listeners, by configuration. */
+  private readonly listeners = new Map<string, Set<(event: OutboxEvent) => void>>();
   private readonly sleepers = new Set<() => void>();
   private running = false;
   private loops: Promise<void>[] = [];
@@ -163,22 +170,23 @@ export class Outbox {
   readonly budget: SendBudget | null;
   /** The budget reservation of each claimed row, by row seq, until its attempt ends. */
   private readonly reservations = new Map<number, number>();
-  /** The live feed's reader of other processes' changes, while anyone listens. */
-  private feed: { timer: NodeJS.Timeout; mark: { change: number; warning: number } | null; polls: number; busy: boolean } | null = null;
-  /** What each message last looked like in the feed, and the warnings already sent. */
-  private readonly shown = new Map<string, string>();
-  private readonly shownWarnings = new Set<number>();
+  /** Each configuration's reader of other processes' changes, while anyone listens to it. */
+  private readonly feeds = new Map<string, Feed>();
+  /** Configurations whose sending is paused, and until when their messages are left alone. */
+  private readonly paused = new Map<string, number>();
+  private readonly configs: MailConfigs;
 
   constructor(
     private readonly store: MailStore,
     private readonly mailer: GraphMailer,
-    private readonly config: MailConfigSource,
+    configs: MailConfigs | MailConfigSource,
     options: OutboxOptions,
     private readonly logger: MailLogger = silentLogger,
   ) {
     this.options = { ...DEFAULT_OUTBOX_OPTIONS, random: Math.random, now: Date.now, ...stripUndefined(options) } as ResolvedOptions;
     this.log = store;
     this.configId = options.configId ?? DEFAULT_CONFIG_ID;
+    this.configs = 'getEffectiveConfig' in configs ? singleConfig(this.configId, { config: configs, tokens: mailer.tokens }) : configs;
     this.budget = this.options.sendBudget === 'off' ? null : this.options.sendBudget;
   }
 
@@ -188,26 +196,31 @@ export class Outbox {
 
   // Events (the log's live feed).
 
-  onChange(listener: (event: OutboxEvent) => void): () => void {
-    this.listeners.add(listener);
-    this.startFeed();
+  /** Follows one configuration's log (default the outbox's own): its messages' changes and its warnings. */
+  onChange(listener: (event: OutboxEvent) => void, configId = this.configId): () => void {
+    let listeners = this.listeners.get(configId);
+    if (!listeners) this.listeners.set(configId, (listeners = new Set()));
+    listeners.add(listener);
+    this.startFeed(configId);
     return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.stopFeed();
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.listeners.get(configId) === listeners) {
+        this.listeners.delete(configId);
+        this.stopFeed(configId);
+      }
     };
   }
 
   /**
    * Other processes on the same database (a second server, an overlapping restart) change rows this
-   * one never sees: while anyone listens, their changes are read from `mail_changes` in commit order.
-   * A change seen both here and there goes out once (`shown`).
+   * one never sees: while anyone listens to a configuration, its changes are read from `mail_changes`
+   * in commit order. A change seen both here and there goes out once (`shown`).
    */
-  private startFeed(): void {
-    if (this.feed) return;
-    const timer = setInterval(() => void this.pollFeed(), this.options.feedPollMs);
-    timer.unref();
-    const feed: NonNullable<Outbox['feed']> = { timer, mark: null, polls: 0, busy: false };
-    this.feed = feed;
+  private startFeed(configId: string): void {
+    if (this.feeds.has(configId)) return;
+    const feed: Feed = { timer: setInterval(() => void this.pollFeed(configId), this.options.feedPollMs), mark: null, polls: 0, busy: false, shown: new Map(), shownWarnings: new Set() };
+    feed.timer.unref();
+    this.feeds.set(configId, feed);
     this.store.changeMark().then(
       (mark) => {
         feed.mark ??= mark;
@@ -216,25 +229,24 @@ export class Outbox {
     );
   }
 
-  private stopFeed(): void {
-    if (!this.feed) return;
-    clearInterval(this.feed.timer);
-    this.feed = null;
-    this.shown.clear();
-    this.shownWarnings.clear();
+  private stopFeed(configId: string): void {
+    const feed = this.feeds.get(configId);
+    if (!feed) return;
+    clearInterval(feed.timer);
+    this.feeds.delete(configId);
   }
 
-  private async pollFeed(): Promise<void> {
-    const feed = this.feed;
+  private async pollFeed(configId: string): Promise<void> {
+    const feed = this.feeds.get(configId);
     // A poll still reading (or a start whose mark is not read yet) is not overtaken.
     if (!feed || !feed.mark || feed.busy) return;
     feed.busy = true;
     try {
-      const { entries, warnings, mark } = await this.store.changesSince(this.configId, feed.mark);
-      if (this.feed !== feed) return;
+      const { entries, warnings, mark } = await this.store.changesSince(configId, feed.mark);
+      if (this.feeds.get(configId) !== feed) return;
       feed.mark = mark;
-      for (const entry of entries) this.emitEntry(entry);
-      for (const warning of warnings) this.emitWarning(warning);
+      for (const entry of entries) this.emitEntry(configId, entry);
+      for (const warning of warnings) this.emitWarning(configId, warning);
       feed.polls += 1;
       if (feed.polls % 600 === 0) await this.store.pruneChanges(this.now() - CHANGES_KEPT_MS);
     } catch (error) {
@@ -244,23 +256,26 @@ export class Outbox {
     }
   }
 
-  private emitEntry(entry: LogEntry): void {
+  private emitEntry(configId: string, entry: LogEntry): void {
+    const feed = this.feeds.get(configId);
+    if (!feed) return;
     const signature = `${entry.status}|${entry.attempts}|${entry.durationMs}|${entry.error?.code ?? ''}`;
-    if (this.shown.get(entry.id) === signature) return;
-    if (this.shown.size >= 10_000) this.shown.clear();
-    this.shown.set(entry.id, signature);
-    this.emit({ type: 'log', entry });
+    if (feed.shown.get(entry.id) === signature) return;
+    if (feed.shown.size >= 10_000) feed.shown.clear();
+    feed.shown.set(entry.id, signature);
+    this.emit({ type: 'log', entry }, configId);
   }
 
-  private emitWarning(warning: MailWarning): void {
-    if (this.shownWarnings.has(warning.id)) return;
-    if (this.shownWarnings.size >= 10_000) this.shownWarnings.clear();
-    this.shownWarnings.add(warning.id);
-    this.emit({ type: 'warning', warning });
+  private emitWarning(configId: string, warning: MailWarning): void {
+    const feed = this.feeds.get(configId);
+    if (!feed || feed.shownWarnings.has(warning.id)) return;
+    if (feed.shownWarnings.size >= 10_000) feed.shownWarnings.clear();
+    feed.shownWarnings.add(warning.id);
+    this.emit({ type: 'warning', warning }, configId);
   }
 
-  emit(event: OutboxEvent): void {
-    for (const listener of this.listeners) {
+  emit(event: OutboxEvent, configId = this.configId): void {
+    for (const listener of this.listeners.get(configId) ?? []) {
       try {
         listener(event);
       } catch (error) {
@@ -269,16 +284,17 @@ export class Outbox {
     }
   }
 
-  private async emitRow(id: string): Promise<void> {
-    if (this.listeners.size === 0) return;
-    const entry = await this.store.entry(this.configId, id);
-    if (entry) this.emitEntry(entry);
+  private async emitRow(id: string, configId: string): Promise<void> {
+    if (!this.listeners.has(configId)) return;
+    const entry = await this.store.entry(configId, id);
+    if (entry) this.emitEntry(configId, entry);
   }
 
-  async warn(code: string, message: string, hint: string): Promise<MailWarning> {
-    const warning = await this.store.addWarning(this.configId, code, message, hint);
-    this.logger.warn(`mail: ${message}`, { code });
-    if (this.listeners.size > 0) this.emitWarning(warning);
+  /** A warning in the configuration's log (default the outbox's own). */
+  async warn(code: string, message: string, hint: string, configId = this.configId): Promise<MailWarning> {
+    const warning = await this.store.addWarning(configId, code, message, hint);
+    this.logger.warn(`mail: ${message}`, { code, configId });
+    this.emitWarning(configId, warning);
     return warning;
   }
 
@@ -288,7 +304,7 @@ export class Outbox {
    * Validates the message, writes its attachments as files, then commits the row: from here on it is
    * never lost. Returns the log id. Throws `MailInputError` for an invalid message or a size limit.
    */
-  async enqueue(message: OutgoingMessage, attachments: ReadonlyArray<AttachmentInput | OwnedFileInput> = [], source: 'app' | 'test' = 'app'): Promise<string> {
+  async enqueue(message: OutgoingMessage, attachments: ReadonlyArray<AttachmentInput | OwnedFileInput> = [], source: 'app' | 'test' = 'app', configId = this.configId): Promise<string> {
     const parsed = parseWith(MailMessageSchema, { ...message, attachments: undefined });
     if (!parsed.ok) throw new MailInputError(toFieldErrors(parsed.issues));
     const value = parsed.value;
@@ -304,7 +320,7 @@ export class Outbox {
     try {
       await this.store.insertMessage({
         id,
-        config_id: this.configId,
+        config_id: configId,
         created_at: now,
         source,
         recipients,
@@ -319,17 +335,17 @@ export class Outbox {
       await removeAttachments(this.options.dataDir, id);
       throw error;
     }
-    await this.emitRow(id);
+    await this.emitRow(id, configId);
     this.wake();
     return id;
   }
 
   // Admin actions.
 
-  /** Queues a failed or unknown message again with a fresh attempt budget: the admin decided. */
-  async retry(id: string): Promise<{ ok: true } | { ok: false; reason: 'not-found' | 'conflict'; status?: string }> {
+  /** Queues a failed or unknown message of the configuration again with a fresh attempt budget: the admin decided. */
+  async retry(id: string, configId = this.configId): Promise<{ ok: true } | { ok: false; reason: 'not-found' | 'conflict'; status?: string }> {
     const row = await this.store.row(id);
-    if (!row) return { ok: false, reason: 'not-found' };
+    if (!row || row.config_id !== configId) return { ok: false, reason: 'not-found' };
     if (row.status !== 'failed' && row.status !== 'unknown') return { ok: false, reason: 'conflict', status: row.status };
     const now = this.now();
     // On the sendMail path the admin's retry is the decision to send again; a draft is still looked
@@ -337,7 +353,7 @@ export class Outbox {
     const phase = row.path === 'sendMail' ? 'new' : row.phase;
     const changed = await this.store.requeue(row.seq, phase, now);
     if (!changed) return { ok: false, reason: 'conflict' };
-    await this.emitRow(id);
+    await this.emitRow(id, configId);
     this.wake();
     return { ok: true };
   }
@@ -401,12 +417,12 @@ export class Outbox {
     });
   }
 
-  /** The configuration when sending can work now; null pauses the workers (nothing is claimed). */
-  private async readyConfig(): Promise<MailConfig | null> {
+  /** The configuration when sending can work now; null pauses its sending. */
+  private async readyConfig(source: MailConfigSource): Promise<MailConfig | null> {
     try {
-      const config = await this.config.getEffectiveConfig();
+      const config = await source.getEffectiveConfig();
       if (!config) return null;
-      const status = this.config.getStatus ? await this.config.getStatus() : null;
+      const status = source.getStatus ? await source.getStatus() : null;
       const state = status?.connection.state;
       if (state === 'needs-reconnect') return null;
       if (config.mode === 'delegated' && state && state !== 'connected') return null;
@@ -417,16 +433,26 @@ export class Outbox {
     }
   }
 
+  /** Ends the wait of a paused configuration (it was saved or connected): its messages go out now. */
+  resume(configId: string): void {
+    if (this.paused.delete(configId)) this.wake();
+  }
+
+  /** The configurations whose messages are left alone for now. */
+  private pausedConfigs(now: number): string[] {
+    for (const [configId, until] of this.paused) if (until <= now) this.paused.delete(configId);
+    return [...this.paused.keys()];
+  }
+
   private async loop(index: number): Promise<void> {
     while (this.running) {
-      const config = await this.readyConfig();
-      const row = config && this.running ? await this.claim(this.now(), budgetMailbox(config)) : null;
-      if (!row || !config) {
-        await this.sleep(config ? await this.idleFor() : this.options.pollMs);
+      const row = await this.claim(this.now());
+      if (!row) {
+        await this.sleep(await this.idleFor());
         continue;
       }
       try {
-        await this.process(row, config);
+        await this.process(row);
       } catch (error) {
         // Only a failure of the store itself lands here; the row stays leased and is recovered later.
         this.logger.error('mail: a worker failed', { worker: index, error: String(error) });
@@ -441,21 +467,46 @@ export class Outbox {
   }
 
   /**
-   * Takes the next due row (or one whose lease expired) in one atomic statement. With a send budget,
-   * a queued row is taken only when `mailbox`'s budget allows it, and its reservation is made in the
-   * same transaction; when the budget is spent, the due rows wait, queued, until it frees up.
+   * Takes the next due row (or one whose lease expired) of any configuration whose sending is not
+   * paused, in one atomic statement.
    */
-  async claim(now = this.now(), mailbox = ''): Promise<OutboxRow | null> {
-    const { row, reservation, dayBudgetSpentUntil } = await this.store.claim({ now, owner: this.owner, leaseMs: this.options.leaseMs, mailbox, budget: this.budget });
-    if (row && reservation !== null) this.reservations.set(row.seq, reservation);
-    if (dayBudgetSpentUntil) await this.warnDayBudgetSpent(mailbox, dayBudgetSpentUntil);
-    if (!row) return null;
-    await this.emitRow(row.id);
+  async claim(now = this.now()): Promise<OutboxRow | null> {
+    const { row } = await this.store.claim({ now, owner: this.owner, leaseMs: this.options.leaseMs, skipConfigs: this.pausedConfigs(now) });
     return row;
   }
 
+  /**
+   * Sends a claimed row with its own configuration's settings and tokens. A configuration that cannot
+   * send now (nothing usable saved, a reconnect needed) puts the row back untouched and is left alone
+   * for a while; with a send budget, the row's recipients are reserved from its mailbox's budget first,
+   * and a spent budget puts it back, queued, until the budget frees up.
+   */
+  async process(row: OutboxRow): Promise<void> {
+    const { config: source, tokens } = this.configs.get(row.config_id);
+    const config = await this.readyConfig(source);
+    if (!config) {
+      const until = this.now() + this.options.pausedRecheckMs;
+      this.paused.set(row.config_id, until);
+      await this.store.postpone(row.seq, this.owner, until, this.now());
+      return;
+    }
+    if (this.budget) {
+      const mailbox = budgetMailbox(config, row.config_id);
+      const now = this.now();
+      const reserved = await this.store.reserveBudget({ seq: row.seq, owner: this.owner, configId: row.config_id, mailbox, recipients: recipientCount(row.message_json), budget: this.budget, now });
+      if (reserved.reservation === null) {
+        if (reserved.day) await this.warnDayBudgetSpent(row.config_id, mailbox, reserved.until);
+        await this.emitRow(row.id, row.config_id);
+        return;
+      }
+      this.reservations.set(row.seq, reserved.reservation);
+    }
+    await this.emitRow(row.id, row.config_id);
+    await this.send(row, config, tokens);
+  }
+
   /** Once per stretch of a spent day budget: the log says why messages wait, and until when. */
-  private async warnDayBudgetSpent(mailbox: string, until: number): Promise<void> {
+  private async warnDayBudgetSpent(configId: string, mailbox: string, until: number): Promise<void> {
     const key = `budget.dayWarned.${mailbox}`;
     const warned = await this.store.meta(key);
     if (warned !== null && Number(warned) > this.now()) return;
@@ -463,8 +514,9 @@ export class Outbox {
     const { recipientsPerDay } = this.budget!;
     await this.warn(
       'SEND_BUDGET_SPENT',
-      `The mailbox ${mailbox || 'of the connected account'} has used its budget of ${recipientsPerDay} recipients for the last 24 hours (Exchange Online's limit): the queued messages wait until ${new Date(until).toISOString()}, then go out.`,
+      `The mailbox ${mailbox.startsWith('me:') ? 'of the connected account' : mailbox} has used its budget of ${recipientsPerDay} recipients for the last 24 hours (Exchange Online's limit): the queued messages wait until ${new Date(until).toISOString()}, then go out.`,
       'Nothing is lost. To send more, spread the mail over several mailboxes, or ask whether fewer recipients would do.',
+      configId,
     );
   }
 
@@ -483,7 +535,7 @@ export class Outbox {
     await this.store.savePhase(row.seq, this.owner, { phase: row.phase, path: row.path, draft_id: row.draft_id, draft_user: row.draft_user, send_requested_at: row.send_requested_at }, this.now());
   }
 
-  private async process(row: OutboxRow, config: MailConfig): Promise<void> {
+  private async send(row: OutboxRow, config: MailConfig, tokens: TokenSource): Promise<void> {
     const started = this.now();
     const heartbeat = setInterval(() => {
       this.store.heartbeat(row.seq, this.owner, this.now() + this.options.leaseMs).catch(() => {
@@ -493,7 +545,7 @@ export class Outbox {
     let outcome: Outcome;
     let session: MailSession | undefined;
     try {
-      session = await this.mailer.open(config, this.abort.signal);
+      session = await this.mailer.open(config, this.abort.signal, tokens);
       outcome = await this.deliver(row, session);
     } catch (error) {
       outcome = this.outcomeOf(error, session?.lastInfo);
@@ -635,7 +687,7 @@ export class Outbox {
 
     if (outcome.kind === 'wait') {
       await this.store.postpone(row.seq, this.owner, outcome.until, now);
-      await this.emitRow(row.id);
+      await this.emitRow(row.id, row.config_id);
       return;
     }
     const attempts = row.attempts + 1;
@@ -675,7 +727,7 @@ export class Outbox {
       { at: started, outcome: attemptOutcome, httpStatus: info?.status ?? null, requestId: info?.requestId ?? null, clientRequestId: info?.clientRequestId || null, error, ms: now - started },
       { status, attempts, window_start: windowStart, next_attempt_at: nextAt, finished_at: terminal ? now : null, duration_ms: now - row.created_at, error, updated_at: now },
     );
-    await this.emitRow(row.id);
+    await this.emitRow(row.id, row.config_id);
   }
 
   /** Deletes attachment folders whose row never got committed (a crash during enqueue). */
@@ -725,8 +777,8 @@ export class Outbox {
   }
 
   /** A log entry's row as sent to listeners, by id. */
-  entry(id: string): Promise<LogEntry | null> {
-    return this.store.entry(this.configId, id);
+  entry(id: string, configId = this.configId): Promise<LogEntry | null> {
+    return this.store.entry(configId, id);
   }
 
   /** For tests and tools: the raw row. */
@@ -745,6 +797,17 @@ function notProcessed(error: GraphCallError): boolean {
   if (error.kind === 'config') return true;
   if (error.kind === 'network') return !error.written;
   return error.kind === 'http' && (error.status === 429 || error.status === 401);
+}
+
+/** A configuration's live feed: where it has read to, and what it has shown. */
+interface Feed {
+  timer: NodeJS.Timeout;
+  mark: { change: number; warning: number } | null;
+  polls: number;
+  busy: boolean;
+  /** What each message last looked like in the feed, and the warnings already sent. */
+  shown: Map<string, string>;
+  shownWarnings: Set<number>;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -30,7 +30,7 @@ import type { LogCounts, LogEntry, LogEntryDetail, LogPage, LogQuery, LogStatus 
 import { LOG_STATUSES } from '../../services/contract.js';
 import { dateBounds } from '../../services/log-query.js';
 import { ATTEMPT_COLUMNS, DEFAULT_PAGE, MAX_PAGE, TEXT_COUNT_CAP, decodeCursor, encodeCursor, toLogAttempt, type AttemptRow } from './log-store.js';
-import { DAY, MINUTE, dayAllowance, dayFreesAt, recipientCount } from './send-budget.js';
+import { DAY, MINUTE, dayAllowance, dayFreesAt } from './send-budget.js';
 import {
   InvalidCursorError,
   toLogEntry,
@@ -39,6 +39,8 @@ import {
   type ChangeMark,
   type ClaimInput,
   type ClaimResult,
+  type ReserveInput,
+  type ReserveResult,
   type EntryRow,
   type MailStore,
   type MailWarning,
@@ -359,45 +361,47 @@ export class PgMailStore implements MailStore {
     return rows[0].at === null ? null : Number(rows[0].at);
   }
 
-  async claim({ now, owner, leaseMs, mailbox, budget }: ClaimInput): Promise<ClaimResult> {
+  async claim({ now, owner, leaseMs, skipConfigs = [] }: ClaimInput): Promise<ClaimResult> {
     return this.tx(true, async (client) => {
-      let dayBudgetSpentUntil = 0;
-      const pick = async (sql: string) => (await client.query<{ seq: string; message_json: string }>(sql, [now])).rows[0];
-      const expired = await pick("SELECT seq, message_json FROM mail_outbox WHERE status = 'sending' AND lease_until < $1 ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED");
+      const skip = skipConfigs.length ? ' AND config_id <> ALL($2::text[])' : '';
+      const params: unknown[] = skipConfigs.length ? [now, [...skipConfigs]] : [now];
+      const pick = async (sql: string) => (await client.query<{ seq: string }>(sql, params)).rows[0];
       const candidate =
-        expired ?? (await pick("SELECT seq, message_json FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= $1 ORDER BY next_attempt_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED"));
-      if (!candidate) return { row: null, reservation: null, dayBudgetSpentUntil };
-      const recipients = recipientCount(candidate.message_json);
-      if (budget) {
-        const { at, day } = await this.budgetWait(client, budget, mailbox, recipients, now);
-        if (at > now) {
-          if (day) dayBudgetSpentUntil = at;
-          if (expired) {
-            await client.query("UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = $1 WHERE seq = $2", [at, expired.seq]);
-          }
-          // Over budget: every due row waits, queued, for the time the budget frees up; the order stays.
-          await client.query("UPDATE mail_outbox SET next_attempt_at = $1, updated_at = $2 WHERE status = 'queued' AND next_attempt_at < $1", [at, now]);
-          return { row: null, reservation: null, dayBudgetSpentUntil };
-        }
-      }
+        (await pick(`SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < $1${skip} ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED`)) ??
+        (await pick(`SELECT seq FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= $1${skip} ORDER BY next_attempt_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED`));
+      if (!candidate) return { row: null };
       const { rows } = await client.query<Raw>("UPDATE mail_outbox SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3 WHERE seq = $4 RETURNING *", [
         owner,
         now + leaseMs,
         now,
         candidate.seq,
       ]);
-      const row = toRow<OutboxRow>(rows[0]);
-      let reservation: number | null = null;
-      if (budget) {
+      return { row: toRow<OutboxRow>(rows[0]) };
+    });
+  }
+
+  async reserveBudget({ seq, owner, configId, mailbox, recipients, budget, now }: ReserveInput): Promise<ReserveResult> {
+    // Under the feed lock, like every write that changes a row's status: it also queues up every
+    // reservation, whichever instance makes it, so the count and the insert see every earlier one.
+    return this.tx(true, async (client) => {
+      const { at, day } = await this.budgetWait(client, budget, mailbox, recipients, now);
+      if (at <= now) {
         const reserved = await client.query<{ id: string }>('INSERT INTO mail_send_budget (mailbox, message_seq, at, recipients) VALUES ($1, $2, $3, $4) RETURNING id', [
           mailbox,
-          row.seq,
+          seq,
           now,
           recipients,
         ]);
-        reservation = Number(reserved.rows[0].id);
+        return { reservation: Number(reserved.rows[0].id) };
       }
-      return { row, reservation, dayBudgetSpentUntil };
+      await client.query("UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = $1, updated_at = $2 WHERE seq = $3 AND lease_owner = $4", [
+        at,
+        now,
+        seq,
+        owner,
+      ]);
+      await client.query("UPDATE mail_outbox SET next_attempt_at = $1, updated_at = $2 WHERE status = 'queued' AND config_id = $3 AND next_attempt_at < $1", [at, now, configId]);
+      return { reservation: null, until: at, day };
     });
   }
 

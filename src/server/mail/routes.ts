@@ -55,13 +55,18 @@ async function readJson(request: Request, max: number): Promise<unknown> {
 
 export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
   const { outbox, options } = runtime;
+  /** The request's configuration (the server's hook); null when the hook named none. */
+  const configOf = (c: Context): string | null => (runtime.deps.configOf ? runtime.deps.configOf(c) : outbox.configId);
+  /** The same on an admin route, where the server's middleware has already refused a request without one. */
+  const adminConfig = (c: Context): string => configOf(c) ?? outbox.configId;
 
   router.get('/log', async (c) => {
     const query = parseLogQuery(c.req.query());
     if (!query.ok) return query.response;
     try {
-      const page = await outbox.log.query(outbox.configId, query.value);
-      const budget = await runtime.budgetView();
+      const configId = adminConfig(c);
+      const page = await outbox.log.query(configId, query.value);
+      const budget = await runtime.budgetView(configId);
       return c.json(budget ? { ...page, budget } : page, 200, { 'cache-control': 'no-store' });
     } catch (error) {
       if (error instanceof InvalidCursorError) return validation([{ path: 'cursor', message: error.message }]);
@@ -73,7 +78,7 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
     const query = parseLogQuery(c.req.query());
     if (!query.ok) return query.response;
     const day = new Date().toISOString().slice(0, 10);
-    return new Response(logCsvStream(outbox.log, outbox.configId, query.value), {
+    return new Response(logCsvStream(outbox.log, adminConfig(c), query.value), {
       status: 200,
       headers: {
         'content-type': 'text/csv; charset=utf-8',
@@ -85,6 +90,7 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
   });
 
   router.get('/log/stream', (c) => {
+    const configId = adminConfig(c);
     const encoder = new TextEncoder();
     let cleanup = () => {};
     const stream = new ReadableStream<Uint8Array>({
@@ -100,7 +106,7 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
         const unsubscribe = outbox.onChange((event) => {
           if (event.type === 'log') send(`event: log\ndata: ${JSON.stringify(event.entry)}\n\n`);
           else send(`event: warning\ndata: ${JSON.stringify(event.warning)}\n\n`);
-        });
+        }, configId);
         const timer = setInterval(() => send(': keep-alive\n\n'), options.sseKeepAliveMs);
         const signal = c.req.raw.signal;
         cleanup = () => {
@@ -128,17 +134,17 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
     });
   });
 
-  router.get('/log/warnings', async (c) => c.json({ items: await outbox.log.warnings(outbox.configId) }, 200, { 'cache-control': 'no-store' }));
+  router.get('/log/warnings', async (c) => c.json({ items: await outbox.log.warnings(adminConfig(c)) }, 200, { 'cache-control': 'no-store' }));
 
   router.get('/log/:id', async (c) => {
-    const detail = await outbox.log.detail(outbox.configId, c.req.param('id'));
+    const detail = await outbox.log.detail(adminConfig(c), c.req.param('id'));
     if (!detail) return problem(404, 'Not found', 'No log entry has this id.');
     return c.json(detail, 200, { 'cache-control': 'no-store' });
   });
 
   router.post('/log/:id/retry', async (c) => {
     const id = c.req.param('id');
-    const result = await outbox.retry(id);
+    const result = await outbox.retry(id, adminConfig(c));
     if (result.ok) return c.json({ id, status: 'queued' }, 202);
     if (result.reason === 'not-found') return problem(404, 'Not found', 'No log entry has this id.');
     return problem(409, 'Conflict', `Only failed or unknown messages can be retried; this one is ${result.status ?? 'not'} failed or unknown.`);
@@ -154,6 +160,8 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
         { 'www-authenticate': 'Bearer' },
       );
     }
+    const configId = configOf(c);
+    if (configId === null) return problem(403, 'Forbidden', 'This request names no e-mail configuration to send with.', { hint: 'Send the message as the host application documents (the configuration is chosen from the request).' });
     const type = (c.req.header('content-type') ?? '').toLowerCase();
     let spoolDir: string | undefined;
     try {
@@ -178,7 +186,7 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
       if (!parsed.ok) return validation(toFieldErrors(parsed.issues));
       const message = parsed.value as MailMessage;
       const attachments: Array<AttachmentInput | OwnedFileInput> = [...(message.attachments ?? []), ...files];
-      const id = await outbox.enqueue({ ...message, attachments: undefined } as MailMessage, attachments, 'app');
+      const id = await outbox.enqueue({ ...message, attachments: undefined } as MailMessage, attachments, 'app', configId);
       return c.json({ id }, 202);
     } catch (error) {
       if (error instanceof MailInputError) return inputProblem(error);
@@ -189,7 +197,9 @@ export function mountMailRoutes(router: Hono<any>, runtime: MailRuntime): void {
   });
 
   router.get('/health', async (c) => {
-    const health = await runtime.health();
+    const configId = configOf(c);
+    if (configId === null) return problem(404, 'Not found', 'This request names no e-mail configuration.');
+    const health = await runtime.health(configId);
     return c.json(health, health.ok ? 200 : 503, { 'cache-control': 'no-store' });
   });
 }

@@ -2,6 +2,7 @@
  * The mail module assembled: mailer, outbox, log, keep-alive and retention, with their timers.
  */
 import { join } from 'node:path';
+import type { Context } from 'hono';
 import type { LogEntryDetail, MailAttachmentJson, MailMessage, SendBudgetView } from '../../services/contract.js';
 import { MailMessageSchema, parseWith, toFieldErrors } from '../../services/schemas.js';
 import { MailInputError, type AttachmentInput } from './attachments.js';
@@ -14,7 +15,8 @@ import { budgetMailbox, parseSendBudget } from './send-budget.js';
 import { SqliteMailboxSlots, type MailboxSlots, type SharedSlotsOptions } from './shared-slots.js';
 import { SqliteMailStore } from './sqlite-store.js';
 import type { MailStore } from './store.js';
-import { asMailLogger, type Db, type FetchLike, type MailConfig, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
+import { DEFAULT_CONFIG_ID } from '../store/types.js';
+import { asMailLogger, singleConfig, type Db, type FetchLike, type MailConfig, type MailConfigs, type MailConfigSource, type MailLogger, type TokenSource } from './types.js';
 
 export interface MailModuleOptions {
   /** The store's folder: attachments go under `<dataDir>/attachments/`, uploads spool in `<dataDir>/incoming/`. */
@@ -56,9 +58,17 @@ export interface MailDeps {
   mailStore?: MailStore;
   /** The per-mailbox slots shared with other processes (`instances: 'several'`); default `mailbox-slots.sqlite` in the data folder. */
   mailboxSlots?: MailboxSlots;
-  tokens: TokenSource;
-  config: MailConfigSource;
-  /** The configuration `tokens` and `config` belong to: the one the outbox queues for and whose log it shows. Default `DEFAULT_CONFIG_ID`. */
+  /** Every configuration's settings and tokens (the server's; one per customer of a host). */
+  configs?: MailConfigs;
+  /** Without `configs`: the tokens and settings of the one configuration there is. */
+  tokens?: TokenSource;
+  config?: MailConfigSource;
+  /**
+   * The configuration a request to the module's routes acts on (the server's `configIdOf` hook), null
+   * when the hook named none; without it, every request is `configId`'s.
+   */
+  configOf?(c: Context): string | null;
+  /** The configuration of messages, warnings and feeds whose caller names none; without `configs`, the one of `tokens` and `config`. Default `DEFAULT_CONFIG_ID`. */
   configId?: string;
   fetch?: FetchLike;
   logger?: unknown;
@@ -128,8 +138,11 @@ export function mailOptionsFromEnv(env: Record<string, string | undefined> = pro
 export type MailApiMessage = Omit<MailMessage, 'attachments'> & { attachments?: Array<AttachmentInput | MailAttachmentJson> };
 
 export interface MailApi {
-  /** Queues the message in the durable outbox; resolves with its log id once it is committed. */
-  send(message: MailApiMessage, options?: { source?: 'app' | 'test' }): Promise<{ id: string }>;
+  /**
+   * Queues the message in the durable outbox of the configuration (default the server's default one);
+   * resolves with its log id once it is committed.
+   */
+  send(message: MailApiMessage, options?: { source?: 'app' | 'test'; configId?: string }): Promise<{ id: string }>;
 }
 
 export class MailRuntime {
@@ -140,6 +153,7 @@ export class MailRuntime {
   readonly logger: MailLogger;
   readonly api: MailApi;
   readonly store: MailStore;
+  readonly configs: MailConfigs;
   /** The per-mailbox slots shared with other processes (`instances: 'several'`). */
   private readonly sharedSlots: MailboxSlots | null;
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
@@ -150,6 +164,9 @@ export class MailRuntime {
     readonly deps: MailDeps,
   ) {
     this.logger = asMailLogger(deps.logger);
+    const configId = deps.configId ?? DEFAULT_CONFIG_ID;
+    if (!deps.configs && !(deps.tokens && deps.config)) throw new Error('The mail module needs `configs`, or the `tokens` and `config` of its one configuration.');
+    this.configs = deps.configs ?? singleConfig(configId, { config: deps.config!, tokens: deps.tokens! });
     const core = deps.options ?? {};
     const several = options.instances === 'several';
     this.sharedSlots = several ? (deps.mailboxSlots ?? new SqliteMailboxSlots(join(options.dataDir, 'mailbox-slots.sqlite'), options.sharedSlots)) : null;
@@ -160,12 +177,12 @@ export class MailRuntime {
       ...(this.sharedSlots ? { sharedSlots: this.sharedSlots } : {}),
       ...stripUndefined(options.graph ?? {}),
     };
-    this.mailer = new GraphMailer(deps.tokens, graph);
+    this.mailer = new GraphMailer(this.configs.get(configId).tokens, graph);
     if (!deps.mailStore && !deps.db) throw new Error('The mail module needs the SQLite database `db` or a `mailStore`.');
     this.store = deps.mailStore ?? new SqliteMailStore(deps.db!);
-    this.outbox = new Outbox(this.store, this.mailer, deps.config, { ...options.outbox, ...(several ? { singleInstance: false } : {}), ...(deps.configId ? { configId: deps.configId } : {}), dataDir: options.dataDir }, this.logger);
-    this.keepAlive = new TokenKeepAlive(this.store, deps.tokens, deps.config, this.outbox, { intervalMs: options.keepAliveIntervalMs, checkMs: options.keepAliveCheckMs }, this.logger);
-    this.secretReminders = new SecretReminders(this.store, deps.config, this.outbox, options.keepAliveCheckMs, this.logger);
+    this.outbox = new Outbox(this.store, this.mailer, this.configs, { ...options.outbox, ...(several ? { singleInstance: false } : {}), configId, dataDir: options.dataDir }, this.logger);
+    this.keepAlive = new TokenKeepAlive(this.store, this.configs, this.outbox, { intervalMs: options.keepAliveIntervalMs, checkMs: options.keepAliveCheckMs }, this.logger);
+    this.secretReminders = new SecretReminders(this.store, this.configs, this.outbox, options.keepAliveCheckMs, this.logger);
     this.api = createMailApi(this);
   }
 
@@ -199,33 +216,35 @@ export class MailRuntime {
     this.sharedSlots?.close();
   }
 
-  /** The sending mailbox's budget for the log page, when the outbox paces itself. */
-  async budgetView(): Promise<SendBudgetView | undefined> {
+  /** The configuration's sending mailbox's budget for the log page, when the outbox paces itself. */
+  async budgetView(configId = this.outbox.configId): Promise<SendBudgetView | undefined> {
     if (!this.outbox.budget) return undefined;
     let config: MailConfig | null = null;
     try {
-      config = await this.deps.config.getEffectiveConfig();
+      config = await this.configs.get(configId).config.getEffectiveConfig();
     } catch {
       return undefined;
     }
-    return config ? this.outbox.budgetView(budgetMailbox(config)) : undefined;
+    return config ? this.outbox.budgetView(budgetMailbox(config, configId)) : undefined;
   }
 
-  health() {
-    return computeHealth(this.deps.config, this.outbox.log, this.outbox.configId);
+  /** `/health` of the configuration. */
+  health(configId = this.outbox.configId) {
+    return computeHealth(this.configs.get(configId).config, this.outbox.log, configId);
   }
 
   /**
    * Queues a message and waits until it is sent, failed or unknown (or the time runs out): for the
    * configuration test, whose report needs the outcome.
    */
-  async sendAndWait(message: MailApiMessage, options: { source?: 'app' | 'test'; timeoutMs?: number } = {}): Promise<LogEntryDetail> {
-    const { id } = await this.api.send(message, { source: options.source ?? 'test' });
+  async sendAndWait(message: MailApiMessage, options: { source?: 'app' | 'test'; timeoutMs?: number; configId?: string } = {}): Promise<LogEntryDetail> {
+    const configId = options.configId ?? this.outbox.configId;
+    const { id } = await this.api.send(message, { source: options.source ?? 'test', configId });
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     return new Promise<LogEntryDetail>((resolve, reject) => {
       let done = false;
       const check = async () => {
-        const detail = await this.outbox.log.detail(this.outbox.configId, id);
+        const detail = await this.outbox.log.detail(configId, id);
         if (detail && (detail.status === 'sent' || detail.status === 'failed' || detail.status === 'unknown')) return finish(detail);
         if (Date.now() >= deadline && detail) return finish(detail);
       };
@@ -240,7 +259,7 @@ export class MailRuntime {
       const checkNow = () => void check().catch((error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));
       const unsubscribe = this.outbox.onChange((event) => {
         if (event.type === 'log' && event.entry.id === id) checkNow();
-      });
+      }, configId);
       const timer = setInterval(checkNow, 250);
       checkNow();
     });
@@ -255,7 +274,7 @@ export function createMailApi(runtime: { outbox: Outbox }): MailApi {
       const base64 = attachments.filter((item): item is MailAttachmentJson => 'contentBase64' in item);
       const parsed = parseWith(MailMessageSchema, { ...message, attachments: base64.length ? base64 : undefined });
       if (!parsed.ok) throw new MailInputError(toFieldErrors(parsed.issues));
-      const id = await runtime.outbox.enqueue({ ...message, attachments: undefined } as MailMessage, attachments as AttachmentInput[], options.source ?? 'app');
+      const id = await runtime.outbox.enqueue({ ...message, attachments: undefined } as MailMessage, attachments as AttachmentInput[], options.source ?? 'app', options.configId);
       return { id };
     },
   };

@@ -5,42 +5,32 @@
  */
 import { secretReminderDays, daysLeft } from '../../services/secret-reminder.js';
 import type { Outbox } from './outbox.js';
+import { ConfigSchedule, configMetaKey } from './schedule.js';
 import type { MailStore } from './store.js';
-import type { MailConfigSource, MailLogger } from './types.js';
+import type { MailConfigs, MailLogger } from './types.js';
 
 export const SECRET_EXPIRES_SOON = 'SECRET_EXPIRES_SOON';
 
-export class SecretReminders {
-  private timer: ReturnType<typeof setInterval> | undefined;
-
+export class SecretReminders extends ConfigSchedule<number | null> {
   constructor(
     private readonly store: MailStore,
-    private readonly config: MailConfigSource,
+    configs: MailConfigs,
     private readonly outbox: Outbox,
-    private readonly checkMs: number,
-    private readonly logger: MailLogger,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.runOnce(), this.checkMs);
-    this.timer.unref?.();
-    void this.runOnce();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    checkMs: number,
+    logger: MailLogger,
+  ) {
+    super(configs, checkMs, logger, 'secret reminders');
   }
 
   /** Writes the reminder that is due, if it was not written yet; returns its threshold. */
-  async runOnce(now = Date.now()): Promise<number | null> {
+  async runOnce(now = Date.now(), configId = this.outbox.configId): Promise<number | null> {
     try {
-      const status = this.config.getStatus ? await this.config.getStatus() : null;
+      const { config } = this.configs.get(configId);
+      const status = config.getStatus ? await config.getStatus() : null;
       const expiresAt = status?.secretExpiresAt;
       const threshold = secretReminderDays(expiresAt, now);
       if (!expiresAt || threshold === null) return null;
-      const key = `secretReminder.${expiresAt}.${threshold}`;
+      const key = configMetaKey(`secretReminder.${expiresAt}.${threshold}`, configId);
       const written = await this.store.addMetaOnce(key, '1');
       if (!written) return null;
       const days = daysLeft(expiresAt, now) ?? threshold;
@@ -52,10 +42,11 @@ export class SecretReminders {
         status.credential === 'certificate'
           ? 'Upload a new certificate to the app registration (Certificates & secrets) and paste it into the e-mail configuration.'
           : 'Create a new client secret in the app registration (Certificates & secrets) and enter it as the new secret in the e-mail configuration: the server switches to it as soon as it works, without a pause in sending.',
+        configId,
       );
       return threshold;
     } catch (error) {
-      this.logger.warn('mail: the secret reminder check failed', { error: String(error) });
+      this.logger.warn('mail: the secret reminder check failed', { error: String(error), configId });
       return null;
     }
   }

@@ -11,7 +11,7 @@ import type { SendAsCheck, UpstreamError } from '../../services/contract.js';
 import { explainGraphError } from '../../services/diagnostics.js';
 import { GraphCallError } from './graph-call.js';
 import type { GraphMailer } from './graph-mailer.js';
-import type { MailConfig } from './types.js';
+import type { MailConfig, TokenSource } from './types.js';
 
 const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
@@ -24,11 +24,11 @@ const upstream = (error: UpstreamError): UpstreamError => ({
 });
 
 /** Null when there is nothing to check: application mode, no From address, or the account is the From address. */
-export async function checkSendAs(mailer: GraphMailer, config: MailConfig, account: string, now = Date.now()): Promise<SendAsCheck | null> {
+export async function checkSendAs(mailer: GraphMailer, config: MailConfig, account: string, tokens: TokenSource = mailer.tokens, now = Date.now()): Promise<SendAsCheck | null> {
   const mailbox = config.fromAddress.trim();
   if (config.mode !== 'delegated' || !mailbox || !account || same(mailbox, account)) return null;
   const checkedAt = new Date(now).toISOString();
-  const session = await mailer.open({ ...config, account }, AbortSignal.timeout(20_000));
+  const session = await mailer.open({ ...config, account }, AbortSignal.timeout(20_000), tokens);
   try {
     // The path real messages take: the mailbox itself with Mail.Send.Shared, else `/me`.
     await session.request('POST', session.sendMailUrl(session.user), {

@@ -40,9 +40,14 @@ export function parseSendBudget(value: string | undefined, name = 'GRAPH_MAIL_SE
   return { messagesPerMinute: perMinute, recipientsPerDay: perDay };
 }
 
-/** The mailbox a configuration sends from, as the budget keys it. */
-export function budgetMailbox(config: { fromAddress?: string; account?: string | null }): string {
-  return (config.fromAddress || config.account || 'me').trim().toLowerCase();
+/**
+ * The mailbox a configuration sends from, as the budget keys it: its address (an address belongs to
+ * one tenant, so configurations that share a mailbox share its budget), or the configuration's own key
+ * while its connected account is not known.
+ */
+export function budgetMailbox(config: { fromAddress?: string; account?: string | null }, configId: string): string {
+  const address = (config.fromAddress || config.account || '').trim().toLowerCase();
+  return address || `me:${configId}`;
 }
 
 /** How many recipients a stored message has (to, cc and bcc). */

@@ -8,8 +8,8 @@
  */
 import type { LogQuery } from '../../services/contract.js';
 import { LogStore } from './log-store.js';
-import { SendBudgetLedger, recipientCount } from './send-budget.js';
-import type { AttemptRecord, AttemptResult, ChangeMark, ClaimInput, ClaimResult, MailStore, NewOutboxRow, OutboxRow, PhasePatch } from './store.js';
+import { SendBudgetLedger } from './send-budget.js';
+import type { AttemptRecord, AttemptResult, ChangeMark, ClaimInput, ClaimResult, MailStore, NewOutboxRow, OutboxRow, PhasePatch, ReserveInput, ReserveResult } from './store.js';
 import type { Db } from './types.js';
 
 export class SqliteMailStore implements MailStore {
@@ -117,40 +117,32 @@ export class SqliteMailStore implements MailStore {
     return (this.db.prepare("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued'").get() as { at: number | null }).at;
   }
 
-  async claim({ now, owner, leaseMs, mailbox, budget }: ClaimInput): Promise<ClaimResult> {
-    const lease = now + leaseMs;
+  async claim({ now, owner, leaseMs, skipConfigs = [] }: ClaimInput): Promise<ClaimResult> {
     const take = (pick: string, ...params: unknown[]) =>
       this.db
         .prepare(`UPDATE mail_outbox SET status = 'sending', lease_owner = ?, lease_until = ?, updated_at = ? WHERE seq = (${pick}) RETURNING *`)
-        .get(owner, lease, now, ...params) as OutboxRow | undefined;
-    const due = "SELECT seq FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 1";
+        .get(owner, now + leaseMs, now, ...params) as OutboxRow | undefined;
+    const skip = skipConfigs.length ? ' AND config_id NOT IN (SELECT value FROM json_each(?))' : '';
+    const skipped = skipConfigs.length ? [JSON.stringify(skipConfigs)] : [];
+    const row =
+      take(`SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ?${skip} ORDER BY lease_until LIMIT 1`, now, ...skipped) ??
+      take(`SELECT seq FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ?${skip} ORDER BY next_attempt_at, seq LIMIT 1`, now, ...skipped);
+    return { row: row ?? null };
+  }
+
+  async reserveBudget({ seq, owner, configId, mailbox, recipients, budget, now }: ReserveInput): Promise<ReserveResult> {
     const { ledger } = this;
-    let dayBudgetSpentUntil = 0;
-    let reservation: number | null = null;
-    const row = budget
-      ? this.db
-          .transaction((): OutboxRow | undefined => {
-            const expired = take("SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT 1", now);
-            const candidate = expired ?? (this.db.prepare(due.replace('SELECT seq', 'SELECT seq, message_json')).get(now) as Pick<OutboxRow, 'seq' | 'message_json'> | undefined);
-            if (!candidate) return undefined;
-            const recipients = recipientCount(candidate.message_json);
-            const { at, day } = ledger.wait(budget, mailbox, recipients, now);
-            if (at > now) {
-              if (day) dayBudgetSpentUntil = at;
-              if (expired) {
-                this.db.prepare("UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ? WHERE seq = ?").run(at, expired.seq);
-              }
-              // Over budget: every due row waits, queued, for the time the budget frees up; the order stays.
-              this.db.prepare("UPDATE mail_outbox SET next_attempt_at = ?, updated_at = ? WHERE status = 'queued' AND next_attempt_at < ?").run(at, now, at);
-              return undefined;
-            }
-            const claimed = expired ?? take('SELECT ?', candidate.seq);
-            if (claimed) reservation = ledger.reserve(mailbox, claimed.seq, recipients, now);
-            return claimed;
-          })
-          .immediate()
-      : (take("SELECT seq FROM mail_outbox WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until LIMIT 1", now) ?? take(due, now));
-    return { row: row ?? null, reservation, dayBudgetSpentUntil };
+    return this.db
+      .transaction((): ReserveResult => {
+        const { at, day } = ledger.wait(budget, mailbox, recipients, now);
+        if (at <= now) return { reservation: ledger.reserve(mailbox, seq, recipients, now) };
+        this.db
+          .prepare("UPDATE mail_outbox SET status = 'queued', lease_owner = NULL, lease_until = NULL, next_attempt_at = ?, updated_at = ? WHERE seq = ? AND lease_owner = ?")
+          .run(at, now, seq, owner);
+        this.db.prepare("UPDATE mail_outbox SET next_attempt_at = ?, updated_at = ? WHERE status = 'queued' AND config_id = ? AND next_attempt_at < ?").run(at, now, configId, at);
+        return { reservation: null, until: at, day };
+      })
+      .immediate();
   }
 
   async releaseReservation(reservation: number): Promise<void> {

@@ -91,19 +91,29 @@ export interface ClaimInput {
   owner: string;
   /** The lease runs until `now + leaseMs`. */
   leaseMs: number;
-  /** The mailbox whose budget a claim spends. */
-  mailbox: string;
-  /** Null when the outbox does not pace itself. */
-  budget: SendBudget | null;
+  /** Configurations whose rows are left alone for now (sending is paused for them: not configured, needs a reconnect). */
+  skipConfigs?: readonly string[];
 }
 
 export interface ClaimResult {
   row: OutboxRow | null;
-  /** The budget reservation made with the claim, given back with `releaseReservation`. */
-  reservation: number | null;
-  /** When the day's recipients (not the minute's pace) held the due rows back: until when; else 0. */
-  dayBudgetSpentUntil: number;
 }
+
+export interface ReserveInput {
+  /** The leased row the reservation is for. */
+  seq: number;
+  owner: string;
+  /** The row's configuration: when the budget is spent, its other due rows wait too. */
+  configId: string;
+  /** The mailbox whose budget is spent (the row's configuration's sending mailbox, ./send-budget.ts). */
+  mailbox: string;
+  recipients: number;
+  budget: SendBudget;
+  now: number;
+}
+
+/** A reservation made, or when the budget allows the message (`until`) and whether the day's recipients, not only the minute's pace, hold it back. */
+export type ReserveResult = { reservation: number } | { reservation: null; until: number; day: boolean };
 
 export interface AttemptRecord {
   at: number;
@@ -194,14 +204,20 @@ export interface MailStore extends MailLog {
   nextDueAt(): Promise<number | null>;
   /**
    * Leases the next row, atomically (one transaction, serialised against every other claim on the
-   * database, so two workers or instances never take the same row or spend the same budget): first a
-   * `sending` row whose lease ended before `now`, else the queued row due first (`next_attempt_at`,
-   * then `seq`). With a budget, the row is taken only when the mailbox's budget allows its recipients
-   * at `now`, and its reservation is written in the same transaction; when it does not, nothing is
-   * leased (an expired row goes back to the queue) and every queued row due before the time the budget
-   * frees up is moved to that time, keeping their order.
+   * database, so two workers or instances never take the same row): first a `sending` row whose lease
+   * ended before `now`, else the queued row due first (`next_attempt_at`, then `seq`); rows of the
+   * configurations in `skipConfigs` are not taken.
    */
   claim(input: ClaimInput): Promise<ClaimResult>;
+  /**
+   * Spends a leased row's recipients from its mailbox's send budget, atomically (serialised against
+   * every other reservation from the mailbox, on any instance, so the same budget is never spent
+   * twice), when the budget allows them at `now`. When it does not, nothing is reserved: the row goes
+   * back to the queue due at `until` with its phase intact (only while `owner` holds its lease), and
+   * every queued row of its configuration due before `until` is moved to that time, keeping their
+   * order, so that they are not claimed in vain until then.
+   */
+  reserveBudget(input: ReserveInput): Promise<ReserveResult>;
   /** Deletes a reservation (its attempt did not ask Graph to send); nothing when it is gone. */
   releaseReservation(reservation: number): Promise<void>;
   /** Recipients reserved from `mailbox` in the 24 hours before `now`. */

@@ -54,6 +54,34 @@ export interface MailConfigSource {
   getStatus?(): MailStatus | null | Promise<MailStatus | null>;
 }
 
+/** One configuration's settings and tokens, as sending needs them. */
+export interface MailConfigHandle {
+  config: MailConfigSource;
+  tokens: TokenSource;
+}
+
+/**
+ * Every configuration the server holds (one per customer of a host, `DEFAULT_CONFIG_ID` when there is
+ * one): the outbox sends each message with its own configuration's settings and tokens.
+ */
+export interface MailConfigs {
+  /** The configuration's settings and tokens; one never saved has no effective configuration (null). */
+  get(configId: string): MailConfigHandle;
+  /** Every saved configuration's id: the schedules (keep-alive, secret reminders) walk them. */
+  ids(): Promise<string[]>;
+}
+
+/** A server of one configuration: `configId` is the only one there is. */
+export function singleConfig(configId: string, handle: MailConfigHandle): MailConfigs {
+  return {
+    get: (id) =>
+      id === configId
+        ? handle
+        : { config: { getEffectiveConfig: () => null }, tokens: { getAccessToken: () => Promise.reject(new Error(`No configuration "${id}" on this server.`)) } },
+    ids: async () => [configId],
+  };
+}
+
 export interface MailLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;

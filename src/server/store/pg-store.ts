@@ -90,6 +90,11 @@ export class PgStore implements GraphMailStore {
     return { id: Number(rows[0].id), at: new Date(now).toISOString(), actor: entry.actor, action: entry.action, fields: [...entry.fields] };
   }
 
+  async listConfigIds(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ config_id: string }>('SELECT config_id FROM gm_config ORDER BY config_id');
+    return rows.map((row) => row.config_id);
+  }
+
   async getConfig(configId: string): Promise<ConfigRecord | null> {
     return this.configRow(this.pool, configId);
   }

@@ -47,6 +47,10 @@ export class SqliteStore implements GraphMailStore {
     return { id: Number(result.lastInsertRowid), at: new Date(now).toISOString(), actor: entry.actor, action: entry.action, fields: [...entry.fields] };
   }
 
+  async listConfigIds(): Promise<string[]> {
+    return (this.db.prepare('SELECT config_id FROM gm_config ORDER BY config_id').all() as Array<{ config_id: string }>).map((row) => row.config_id);
+  }
+
   async getConfig(configId: string): Promise<ConfigRecord | null> {
     return this.configRow(configId);
   }

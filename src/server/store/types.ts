@@ -141,6 +141,8 @@ export interface GraphMailStore {
   readonly engine: string;
 
   getConfig(configId: string): Promise<ConfigRecord | null>;
+  /** Every saved configuration's id, in order. */
+  listConfigIds(): Promise<string[]>;
   /** Settings and credential change in one transaction, with an audit entry. */
   saveConfig(configId: string, write: ConfigWrite): Promise<ConfigWriteResult>;
   getSecret(configId: string, field: SecretField): Promise<string | null>;

@@ -4,7 +4,7 @@ import { GraphMailer } from '../../../src/server/mail/graph-mailer.js';
 import { TokenKeepAlive } from '../../../src/server/mail/keep-alive.js';
 import { Outbox, type OutboxEvent } from '../../../src/server/mail/outbox.js';
 import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
-import { silentLogger, type MailConfig } from '../../../src/server/mail/types.js';
+import { silentLogger, singleConfig, type MailConfig } from '../../../src/server/mail/types.js';
 import { defaultEndpoints } from '../../../src/services/endpoints.js';
 import { SettableConfig } from '../helpers/mail-app.js';
 import { tempStore } from '../helpers/mail-db.js';
@@ -41,14 +41,14 @@ describe('delegated token keep-alive', () => {
       const events: OutboxEvent[] = [];
       outbox.onChange((event) => events.push(event));
       const options = { intervalMs: 24 * 3_600_000, checkMs: 3_600_000 };
-      const keepAlive = new TokenKeepAlive(mailStore, tokens, config, outbox, options, silentLogger);
+      const keepAlive = new TokenKeepAlive(mailStore, singleConfig(DEFAULT_CONFIG_ID, { config, tokens }), outbox, options, silentLogger);
       const t0 = Date.parse('2024-05-01T00:00:00Z');
 
       assert.equal(await keepAlive.runOnce(t0), 'refreshed');
       assert.deepEqual(calls, [{ forceRefresh: true }]);
       assert.equal(await keepAlive.runOnce(t0 + 3_600_000), 'skipped', 'not due yet');
       // A new instance (a restart) reads the stored time.
-      const restarted = new TokenKeepAlive(new SqliteMailStore(store.db), tokens, config, outbox, options, silentLogger);
+      const restarted = new TokenKeepAlive(new SqliteMailStore(store.db), singleConfig(DEFAULT_CONFIG_ID, { config, tokens }), outbox, options, silentLogger);
       assert.equal(await restarted.runOnce(t0 + 2 * 3_600_000), 'skipped');
       assert.equal(await restarted.runOnce(t0 + 25 * 3_600_000), 'refreshed');
 

@@ -83,7 +83,7 @@ describe('outbox on PostgreSQL (sandbox cloud)', async () => {
         `${id}: one attempt`,
       );
     }
-    assert.equal(await log.recipientsUsed(budgetMailbox(config), Date.now()), count, 'the budget counted each recipient once');
+    assert.equal(await log.recipientsUsed(budgetMailbox(config, DEFAULT_CONFIG_ID), Date.now()), count, 'the budget counted each recipient once');
     const page = await log.query(DEFAULT_CONFIG_ID, { q: `on postgresql ${run}`, limit: 5 });
     assert.equal(page.counts.sent, count);
     assert.equal(page.items.length, 5);

@@ -134,7 +134,7 @@ async function settle(store: MailStore, id: string, status: LogStatus, at = T0):
   const row = (await store.row(id))!;
   if (status === 'queued') return;
   if (status === 'sending') {
-    const claimed = await store.claim({ now: row.next_attempt_at, owner: 'settle', leaseMs: MINUTE, mailbox: 'm', budget: null });
+    const claimed = await store.claim({ now: row.next_attempt_at, owner: 'settle', leaseMs: MINUTE });
     assert.equal(claimed.row?.id, id, 'the message to set sending is the next due one');
     return;
   }
@@ -207,7 +207,7 @@ for (const engine of engines) {
       const { store } = await engine.open();
       await store.insertMessage(message('a', T0));
       await store.insertMessage(message('b', T0 + 1));
-      const claim = (owner: string, now: number) => store.claim({ now, owner, leaseMs: MINUTE, mailbox: 'm', budget: null });
+      const claim = (owner: string, now: number) => store.claim({ now, owner, leaseMs: MINUTE });
       const first = await claim('A', T0 + 10);
       assert.equal(first.row?.id, 'a');
       assert.equal(first.row?.status, 'sending');
@@ -249,7 +249,7 @@ for (const engine of engines) {
       await store.insertMessage(message('second', T0 + 2, { next_attempt_at: T0 + 10 }));
       const ids: string[] = [];
       for (;;) {
-        const { row } = await store.claim({ now: T0 + 100, owner: 'A', leaseMs: MINUTE, mailbox: 'm', budget: null });
+        const { row } = await store.claim({ now: T0 + 100, owner: 'A', leaseMs: MINUTE });
         if (!row) break;
         ids.push(row.id);
       }
@@ -259,7 +259,7 @@ for (const engine of engines) {
     it('records an attempt and its result together, or neither', { skip }, async () => {
       const { store } = await engine.open();
       await store.insertMessage(message('m', T0));
-      const { row } = await store.claim({ now: T0, owner: 'A', leaseMs: MINUTE, mailbox: 'm', budget: null });
+      const { row } = await store.claim({ now: T0, owner: 'A', leaseMs: MINUTE });
       await store.finishAttempt(row!.seq, attempt(T0 + 1, 'retry'), result('queued', T0 + 1));
       const retried = (await store.row('m'))!;
       assert.deepEqual([retried.status, retried.attempts, retried.lease_owner, retried.next_attempt_at], ['queued', 1, null, T0 + 1 + MINUTE]);
@@ -289,7 +289,7 @@ for (const engine of engines) {
       await Promise.all(
         claimers.map(async (claimer, n) => {
           for (;;) {
-            const { row } = await claimer.claim({ now: T0 + DAY, owner: `worker-${n}`, leaseMs: MINUTE, mailbox: 'm', budget: null });
+            const { row } = await claimer.claim({ now: T0 + DAY, owner: `worker-${n}`, leaseMs: MINUTE });
             if (!row) return;
             taken.set(row.id, (taken.get(row.id) ?? 0) + 1);
           }
@@ -300,47 +300,74 @@ for (const engine of engines) {
       assert.equal((await store.counts(DEFAULT_CONFIG_ID)).sending, total);
     });
 
-    it('spends the send budget in the claim: the minute, the day, a released reservation', { skip }, async () => {
+    it('spends the send budget of a claimed row: the minute, the day, a released reservation', { skip }, async () => {
       const { store } = await engine.open();
       const budget = { messagesPerMinute: 2, recipientsPerDay: 7 };
       for (const id of ['b1', 'b2', 'b3', 'b4']) await store.insertMessage(message(id, T0, { to: [`${id}@contoso.com`], cc: ['cc@contoso.com'] }));
+      await store.insertMessage(message('other', T0 + 10, { config_id: 'customer-b' }));
       // Leases longer than the test's two days: no row comes back as an expired lease.
-      const claim = (now: number) => store.claim({ now, owner: 'A', leaseMs: 3 * DAY, mailbox: 'payroll@contoso.com', budget });
-      const first = await claim(T0);
-      const second = await claim(T0 + 1_000);
+      const send = async (now: number) => {
+        const { row } = await store.claim({ now, owner: 'A', leaseMs: 3 * DAY, skipConfigs: ['customer-b'] });
+        if (!row) return { row, result: null };
+        const result = await store.reserveBudget({ seq: row.seq, owner: 'A', configId: row.config_id, mailbox: 'payroll@contoso.com', recipients: 2, budget, now });
+        return { row, result };
+      };
+      const first = await send(T0);
+      const second = await send(T0 + 1_000);
       assert.equal(first.row?.id, 'b1');
       assert.equal(second.row?.id, 'b2');
-      assert.equal(typeof first.reservation, 'number');
+      assert.equal(typeof first.result?.reservation, 'number');
       assert.equal(await store.recipientsUsed('payroll@contoso.com', T0 + 2_000), 4);
       assert.equal(await store.recipientsUsed('other@contoso.com', T0 + 2_000), 0, 'a budget per mailbox');
 
-      const third = await claim(T0 + 2_000);
-      assert.equal(third.row, null, 'two a minute');
-      assert.equal(third.dayBudgetSpentUntil, 0, 'the minute, not the day, holds it');
-      assert.equal((await store.row('b3'))!.next_attempt_at, T0 + MINUTE, 'the due rows wait for the minute to pass');
-      assert.equal((await store.row('b4'))!.next_attempt_at, T0 + MINUTE);
+      const third = await send(T0 + 2_000);
+      assert.equal(third.row?.id, 'b3');
+      assert.deepEqual(third.result, { reservation: null, until: T0 + MINUTE, day: false }, 'two a minute: the minute, not the day, holds it');
+      const b3 = (await store.row('b3'))!;
+      assert.equal(b3.status, 'queued', 'back in the queue');
+      assert.equal(b3.lease_owner, null);
+      assert.equal(b3.next_attempt_at, T0 + MINUTE, 'until the minute has passed');
+      assert.equal((await store.row('b4'))!.next_attempt_at, T0 + MINUTE, 'the configuration\'s other due rows wait with it');
+      assert.equal((await store.row('other'))!.next_attempt_at, T0 + 10, 'another configuration\'s rows do not');
 
-      assert.equal((await claim(T0 + MINUTE)).row?.id, 'b3', 'a minute after the first send');
-      const fourth = await claim(T0 + 2 * MINUTE);
-      assert.equal(fourth.row, null, 'six of seven recipients are spent: two more do not fit today');
-      assert.equal(fourth.dayBudgetSpentUntil, T0 + DAY, 'free once the first reservation is a day old');
-      assert.equal(await store.nextDueAt(), T0 + DAY);
+      assert.equal((await send(T0 + MINUTE)).row?.id, 'b3', 'a minute after the first send, in the order they had');
+      const fourth = await send(T0 + 2 * MINUTE);
+      assert.equal(fourth.row?.id, 'b4');
+      assert.deepEqual(fourth.result, { reservation: null, until: T0 + DAY, day: true }, 'six of seven recipients are spent: two more do not fit today; free once the first reservation is a day old');
+      assert.equal((await store.row('b4'))!.next_attempt_at, T0 + DAY);
 
-      await store.releaseReservation(second.reservation!);
+      await store.releaseReservation(second.result!.reservation!);
       assert.equal(await store.recipientsUsed('payroll@contoso.com', T0 + 2 * MINUTE), 4, 'a released reservation no longer counts');
-      assert.equal((await claim(T0 + DAY)).row?.id, 'b4');
+      const later = await send(T0 + DAY);
+      assert.equal(later.row?.id, 'b4');
+      assert.equal(typeof later.result?.reservation, 'number');
       await store.pruneBudget(T0 + DAY + 1);
       assert.equal(await store.recipientsUsed('payroll@contoso.com', T0 + DAY + 1), 4, 'only the day-old reservation was dropped');
     });
 
-    it('never spends the same budget twice under concurrent claims', { skip }, async () => {
+    it('leaves the rows of paused configurations alone when it claims', { skip }, async () => {
+      const { store } = await engine.open();
+      await store.insertMessage(message('paused-1', T0, { config_id: 'customer-a' }));
+      await store.insertMessage(message('live-1', T0 + 1, { config_id: 'customer-b' }));
+      const claim = (skipConfigs: string[]) => store.claim({ now: T0 + DAY, owner: 'A', leaseMs: MINUTE, skipConfigs });
+      assert.equal((await claim(['customer-a'])).row?.id, 'live-1', 'the older row of the paused configuration is passed over');
+      assert.equal((await claim(['customer-a'])).row, null);
+      assert.equal((await claim([])).row?.id, 'paused-1', 'taken once its configuration is no longer paused');
+    });
+
+    it('never spends the same budget twice under concurrent reservations', { skip }, async () => {
       const { store, another } = await engine.open();
       for (let i = 0; i < 12; i += 1) await store.insertMessage(message(`p${i}`, T0 + i));
       // One recipient each: only the minute's five messages limit them.
       const claimers = [store, ...(await Promise.all([1, 2, 3, 4, 5].map(() => another())))];
       const budget = { messagesPerMinute: 5, recipientsPerDay: 1_000 };
-      const results = await Promise.all(claimers.map((claimer, n) => claimer.claim({ now: T0 + 100, owner: `w${n}`, leaseMs: MINUTE, mailbox: 'm', budget })));
-      assert.equal(results.filter((claimed) => claimed.row).length, 5, 'five a minute, whichever instance claims');
+      const results = await Promise.all(
+        claimers.map(async (claimer, n) => {
+          const { row } = await claimer.claim({ now: T0 + 100, owner: `w${n}`, leaseMs: MINUTE });
+          return claimer.reserveBudget({ seq: row!.seq, owner: `w${n}`, configId: row!.config_id, mailbox: 'm', recipients: 1, budget, now: T0 + 100 });
+        }),
+      );
+      assert.equal(results.filter((result) => result.reservation !== null).length, 5, 'five a minute, whichever instance reserves');
       assert.equal(await store.recipientsUsed('m', T0 + 100), 5);
     });
 
@@ -430,7 +457,7 @@ for (const engine of engines) {
       const { store, another } = await engine.open();
       const reader = await another();
       await store.insertMessage(message('before', T0));
-      const leased = (await store.claim({ now: T0, owner: 'A', leaseMs: MINUTE, mailbox: 'm', budget: null })).row!;
+      const leased = (await store.claim({ now: T0, owner: 'A', leaseMs: MINUTE })).row!;
       const mark = await reader.changeMark();
       assert.ok(mark.change > 0);
       assert.deepEqual(await reader.changesSince(DEFAULT_CONFIG_ID, mark), { entries: [], warnings: [], mark });
@@ -501,7 +528,7 @@ for (const engine of engines) {
       assert.deepEqual(changesA.mark, changesB.mark, "each reader's mark passes the other configuration's changes too");
       assert.deepEqual(await store.changesSince(A, changesA.mark), { entries: [], warnings: [], mark: changesA.mark });
 
-      const claimed = await store.claim({ now: T0 + 2 * DAY, owner: 'any', leaseMs: MINUTE, mailbox: 'm', budget: null });
+      const claimed = await store.claim({ now: T0 + 2 * DAY, owner: 'any', leaseMs: MINUTE });
       assert.deepEqual([claimed.row?.id, claimed.row?.config_id], ['a2', A], 'the claim takes due rows of every configuration, with their configuration');
     });
 
@@ -515,8 +542,8 @@ for (const engine of engines) {
       await store.insertMessage(message('wait', T0 + 4, { next_attempt_at: now + DAY }));
       await settle(store, 'ok', 'sent', now - 5_000);
       await settle(store, 'bad', 'failed', now - 1_000);
-      assert.equal((await store.claim({ now: now - 2 * MINUTE, owner: 'A', leaseMs: 2 * MINUTE, mailbox: 'm', budget: null })).row?.id, 'lost');
-      assert.equal((await store.claim({ now, owner: 'B', leaseMs: MINUTE, mailbox: 'm', budget: null })).row?.id, 'live', 'a lease ending now has not expired');
+      assert.equal((await store.claim({ now: now - 2 * MINUTE, owner: 'A', leaseMs: 2 * MINUTE })).row?.id, 'lost');
+      assert.equal((await store.claim({ now, owner: 'B', leaseMs: MINUTE })).row?.id, 'live', 'a lease ending now has not expired');
       assert.deepEqual(await store.outboxHealth(DEFAULT_CONFIG_ID, now), { queued: 1, failedLastHour: 1, lastSentAt: new Date(now - 5_000).toISOString() });
       assert.deepEqual((await store.outboxHealth(DEFAULT_CONFIG_ID, now + 2 * 3_600_000)).failedLastHour, 0);
 
