@@ -32,7 +32,7 @@ import { checkSendAs } from './mail/send-as.js';
 import type { MailApi, MailDeps, MailModuleOptions } from './mail/runtime.js';
 import type { MailboxSlots } from './mail/shared-slots.js';
 import type { MailStore } from './mail/store.js';
-import { asMailLogger, type FetchLike, type MailLogger } from './mail/types.js';
+import { asMailLogger, type FetchLike, type MailConfigs, type MailLogger } from './mail/types.js';
 import { cloudList, mountConfigRoutes } from './routes/config.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { CORE_MIGRATIONS } from './store/migrations.js';
@@ -120,7 +120,22 @@ export interface GraphMailServerOptions {
   alerts?: { webhookUrl: string; intervalMs?: number; failureRun?: number; retryDelaysMs?: number[] };
   /** Largest admin request body [1 MiB] (`/send` has its own limit). */
   maxBodyBytes?: number;
+  /**
+   * Names the configuration a request belongs to, for a host that serves many customers from one
+   * server (each customer's admin sees and changes only their own). Called for every request under the
+   * base path but the connect callback (its sign-in names it): after authorisation with the admin, or
+   * with `null` on `/send` and `/health`. Return a configuration id (1 to 100 of `A-Z a-z 0-9 . _ : @ -`;
+   * a new one starts empty), or null when the request has none: admin routes then answer 403,
+   * `/send` 403 (after its token check) and `/health` 404. Default: every request is `'default'`.
+   */
+  configIdOf?: ConfigIdHook;
 }
+
+/** The host's hook from a request to its configuration (see `GraphMailServerOptions.configIdOf`). */
+export type ConfigIdHook = (request: Request, admin: AdminIdentity | null) => string | null | undefined | Promise<string | null | undefined>;
+
+/** What a configuration id may look like: it names rows and keys, and appears in logs. */
+export const CONFIG_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,100}$/;
 
 export type ServerEnv = AdminEnv;
 
@@ -212,15 +227,18 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     onCredentialChange: (id) => tokens.invalidate(id),
   });
   const tokens: TokenService = new TokenService({ config, store, sealer: options.sealer, hostOptions, fetch: options.fetch, logger });
-  const configId = DEFAULT_CONFIG_ID;
+  const configs: MailConfigs = {
+    get: (id) => ({ config: { getEffectiveConfig: () => config.effective(id), getStatus: () => config.status(id) }, tokens: tokens.forConfig(id) }),
+    ids: () => store.listConfigIds(),
+  };
 
   const deps: ServerDeps = {
     db: options.db,
     mailStore: options.mailStore,
     mailboxSlots: options.mailboxSlots,
-    tokens: tokens.forConfig(configId),
-    config: { getEffectiveConfig: () => config.effective(configId), getStatus: () => config.status(configId) },
-    configId,
+    configs,
+    configId: DEFAULT_CONFIG_ID,
+    configOf: (c) => (c.get('configId') as string | undefined) ?? null,
     fetch: options.fetch,
     logger: options.logger,
     options: { sandboxOrigin },
@@ -244,18 +262,18 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
   const identities = new WeakMap<Request, AdminIdentity>();
   const currentAdmin = new AsyncLocalStorage<AdminIdentity>();
   const api = new Hono<ServerEnv>();
-  mountConfigRoutes(api, { config, sandboxOrigin });
+  mountConfigRoutes(api, { config, sandboxOrigin, onSaved: (configId) => mail?.runtime?.outbox.resume(configId) });
   /**
    * Right after a delegated sign-in whose account is not the From address: may it send as that mailbox?
    * The answer is kept on the connection (the form shows it) and a refusal is also a warning in the log.
    */
-  const recordSendAs = async (account: string): Promise<void> => {
+  const recordSendAs = async (configId: string, account: string): Promise<void> => {
     const runtime = mail?.runtime;
     const effective = await config.effective(configId);
     if (!runtime || !effective) return;
     let check: SendAsCheck | null;
     try {
-      check = await checkSendAs(runtime.mailer, effective, account);
+      check = await checkSendAs(runtime.mailer, effective, account, tokens.forConfig(configId));
     } catch (error) {
       logger.warn('graph-mail: the Send As check could not run', { error: error instanceof Error ? error.name : 'Error' });
       return;
@@ -264,7 +282,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     const connection = await store.getConnection(configId);
     if (!connection || connection.account !== account) return;
     await store.updateConnection(configId, { expectVersion: connection.tokenVersion, sendAs: check });
-    if (!check.ok && check.error) await runtime.outbox.warn(check.error.code, check.error.message, check.error.hint);
+    if (!check.ok && check.error) await runtime.outbox.warn(check.error.code, check.error.message, check.error.hint, configId);
   };
   mountConnectRoutes(api, {
     db: options.db,
@@ -276,7 +294,8 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     sealer: options.sealer,
     fetch: options.fetch,
     logger,
-    getConnectConfig: async (): Promise<ConnectConfig | null> => {
+    configOf: (c) => c.get('configId') as string,
+    getConnectConfig: async (configId): Promise<ConnectConfig | null> => {
       const context = await config.tokenContext(configId);
       if (!context) return null;
       const hasCredential = (await store.secretFields(configId)).length > 0;
@@ -291,27 +310,30 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
         fromAddress: context.config.fromAddress,
       };
     },
-    saveDelegatedGrant: async (grant) => {
+    saveDelegatedGrant: async (configId, grant) => {
       await tokens.saveDelegatedGrant(configId, grant);
-      await recordSendAs(grant.account);
+      mail?.runtime?.outbox.resume(configId);
+      await recordSendAs(configId, grant.account);
     },
-    disconnect: async () => {
+    disconnect: async (configId) => {
       await config.disconnect(configId, currentAdmin.getStore()?.id ?? 'unknown');
     },
-    getConfigView: (): Promise<ConfigView> => config.view(configId),
+    getConfigView: (configId): Promise<ConfigView> => config.view(configId),
     adminIdentity: (request) => {
       const identity = identities.get(request);
       return identity?.bearer ? identity.id : null;
     },
   });
   if (mail) mail.mount(api, deps);
-  // The last test report, for the support bundle (kept in memory: it is a diagnosis, not a record).
-  let lastTest: { at: string; report: TestReport } | null = null;
+  // Each configuration's last test report, for the support bundle (kept in memory: it is a diagnosis,
+  // not a record; the oldest goes first when there are many).
+  const lastTests = new Map<string, { at: string; report: TestReport }>();
   mountAssistantRoutes(api, {
-    effectiveConfig: () => config.effective(configId),
-    configView: () => config.view(configId),
-    lastTest: () => lastTest,
-    recentFailures: async (limit) => {
+    configOf: (c) => c.get('configId') as string,
+    effectiveConfig: (configId) => config.effective(configId),
+    configView: (configId) => config.view(configId),
+    lastTest: (configId) => lastTests.get(configId) ?? null,
+    recentFailures: async (configId, limit) => {
       const log = mail?.runtime?.outbox.log;
       if (!log) return [];
       const entries = (await Promise.all((['failed', 'unknown'] as const).map(async (status) => (await log.query(configId, { status, limit })).items))).flat();
@@ -329,28 +351,33 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     lookupTimeoutMs: options.tenantLookupTimeoutMs,
   });
   mountTestRoute(api, {
-    onReport: (report) => {
-      lastTest = { at: new Date().toISOString(), report };
+    onReport: (report, configId) => {
+      lastTests.delete(configId);
+      lastTests.set(configId, { at: new Date().toISOString(), report });
+      if (lastTests.size > 1_000) lastTests.delete(lastTests.keys().next().value!);
     },
-    tokens: { getAccessToken: (request) => tokens.getAccessToken(configId, request) },
-    getConfigState: async () => {
-      const [view, effective] = await Promise.all([config.view(configId), config.effective(configId)]);
-      const missing: string[] = [];
-      if (!view.tenantId) missing.push('tenantId');
-      if (!view.clientId) missing.push('clientId');
-      if (!view.secret.set) missing.push(view.credential === 'certificate' ? 'certificate' : 'clientSecret');
-      if (view.mode === 'application' && !view.fromAddress) missing.push('fromAddress');
-      return {
-        config: effective,
-        missing,
-        credential: { set: view.secret.set, kind: view.credential, expiresAt: view.secret.expiresAt || null },
-        connection: view.connection,
-      };
-    },
-    sendAndWait: (message, sendOptions) => {
-      if (!mail) return Promise.reject(new Error('The mail module is not part of this server.'));
-      return mail.start(deps).sendAndWait(message, sendOptions);
-    },
+    configOf: (c) => c.get('configId') as string,
+    forConfig: (configId) => ({
+      tokens: { getAccessToken: (request) => tokens.getAccessToken(configId, request) },
+      getConfigState: async () => {
+        const [view, effective] = await Promise.all([config.view(configId), config.effective(configId)]);
+        const missing: string[] = [];
+        if (!view.tenantId) missing.push('tenantId');
+        if (!view.clientId) missing.push('clientId');
+        if (!view.secret.set) missing.push(view.credential === 'certificate' ? 'certificate' : 'clientSecret');
+        if (view.mode === 'application' && !view.fromAddress) missing.push('fromAddress');
+        return {
+          config: effective,
+          missing,
+          credential: { set: view.secret.set, kind: view.credential, expiresAt: view.secret.expiresAt || null },
+          connection: view.connection,
+        };
+      },
+      sendAndWait: (message, sendOptions) => {
+        if (!mail) return Promise.reject(new Error('The mail module is not part of this server.'));
+        return mail.start(deps).sendAndWait(message, { ...sendOptions, configId });
+      },
+    }),
     adminIdentity: (c) => (c.get('admin') as AdminIdentity | undefined)?.id ?? 'unknown',
     fetch: options.fetch,
     settings: {
@@ -385,8 +412,20 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
       onAuthorized: (request, identity) => identities.set(request, identity),
     }),
   );
-  app.use(`${basePath}/*`, (c, next) => {
+  const configIdOf: ConfigIdHook = options.configIdOf ?? (() => DEFAULT_CONFIG_ID);
+  const callbackPath = `${basePath}/connect/callback`;
+  app.use(`${basePath}/*`, async (c, next) => {
     const admin = c.get('admin');
+    if (c.req.path !== callbackPath) {
+      const configId = await configIdOf(c.req.raw, admin ?? null);
+      if (configId !== null && configId !== undefined) {
+        // A host's bug, not the caller's: a 500 whose log line names the hook.
+        if (typeof configId !== 'string' || !CONFIG_ID_PATTERN.test(configId)) throw new Error('The configIdOf hook returned a value that is not a configuration id (1 to 100 of A-Z a-z 0-9 . _ : @ -).');
+        c.set('configId', configId);
+      } else if (admin) {
+        return problem(403, 'Forbidden', 'No e-mail configuration belongs to this account.', { hint: 'Ask the administrator of this application to give your account a mail configuration.' });
+      }
+    }
     return admin ? currentAdmin.run(admin, next) : next();
   });
   app.route(basePath || '/', api);
@@ -400,7 +439,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
 
   const alerts =
     options.alerts && mail
-      ? new AlertWatcher({ ...options.alerts, health: () => mail.start(deps).health(), fetch: options.fetch, logger })
+      ? new AlertWatcher({ ...options.alerts, configs: () => store.listConfigIds(), health: (configId) => mail.start(deps).health(configId), fetch: options.fetch, logger })
       : null;
 
   return {

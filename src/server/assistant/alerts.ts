@@ -6,11 +6,14 @@
  * Sending "works" when the health is ok and the last hour holds fewer than `failureRun` failures. The
  * first observation only sets the baseline (a server that starts unconfigured is not an outage), and
  * each transition is posted once, with a few retries; a webhook that is down never blocks sending.
+ * On a server of many configurations each is watched on its own, and the payload names it.
  */
 import type { HealthView } from '../../services/contract.js';
 
 export interface AlertPayload {
   event: 'sending-stopped' | 'sending-recovered';
+  /** The configuration whose sending stopped or recovered (`default` on a server of one). */
+  configId: string;
   /** Why sending stopped, in plain words (empty on recovery). */
   reason: string;
   at: string;
@@ -19,8 +22,10 @@ export interface AlertPayload {
 
 export interface AlertWatcherOptions {
   webhookUrl: string;
-  /** The health to judge (the mail module's `health()`). */
-  health(): Promise<HealthView>;
+  /** The health to judge (the mail module's `health(configId)`). */
+  health(configId: string): Promise<HealthView>;
+  /** The configurations to watch, read at every look [only `default`]. */
+  configs?(): Promise<string[]>;
   /** Failures within the last hour that count as "sending stopped" [5]. */
   failureRun?: number;
   /** How often to look [60 s]. */
@@ -46,8 +51,11 @@ export function classify(health: HealthView, failureRun: number): { state: 'work
   return { state: health.ok ? 'working' : 'unconfigured', reason: '' };
 }
 
+type WatchedState = 'unknown' | 'working' | 'stopped' | 'unconfigured';
+
 export class AlertWatcher {
-  private state: 'unknown' | 'working' | 'stopped' | 'unconfigured' = 'unknown';
+  /** Each configuration's last state; one not seen yet is 'unknown'. */
+  private readonly states = new Map<string, WatchedState>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | null = null;
   private readonly failureRun: number;
@@ -77,19 +85,29 @@ export class AlertWatcher {
   }
 
   private async look(): Promise<void> {
+    let configIds: string[];
+    try {
+      configIds = this.options.configs ? await this.options.configs() : ['default'];
+    } catch {
+      return;
+    }
+    for (const configId of configIds) await this.lookAt(configId);
+  }
+
+  private async lookAt(configId: string): Promise<void> {
     let health: HealthView;
     try {
-      health = await this.options.health();
+      health = await this.options.health(configId);
     } catch {
       return;
     }
     const { state: next, reason } = classify(health, this.failureRun);
-    const previous = this.state;
-    this.state = next;
+    const previous = this.states.get(configId) ?? 'unknown';
+    this.states.set(configId, next);
     // Only a change between working and stopped is news; the first look and the unconfigured state set a baseline.
     const news = (previous === 'working' && next === 'stopped') || (previous === 'stopped' && next === 'working');
     if (!news) return;
-    await this.post({ event: next === 'stopped' ? 'sending-stopped' : 'sending-recovered', reason, at: new Date().toISOString(), health });
+    await this.post({ event: next === 'stopped' ? 'sending-stopped' : 'sending-recovered', configId, reason, at: new Date().toISOString(), health });
   }
 
   private async post(payload: AlertPayload): Promise<void> {
@@ -105,7 +123,7 @@ export class AlertWatcher {
           signal: AbortSignal.timeout(10_000),
         });
         if (response.ok) {
-          this.options.logger?.info('graph-mail: alert delivered', { event: payload.event });
+          this.options.logger?.info('graph-mail: alert delivered', { event: payload.event, configId: payload.configId });
           return;
         }
       } catch {
@@ -113,6 +131,6 @@ export class AlertWatcher {
       }
       if (attempt < delays.length) await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
     }
-    this.options.logger?.warn('graph-mail: the alert webhook did not accept the alert', { event: payload.event });
+    this.options.logger?.warn('graph-mail: the alert webhook did not accept the alert', { event: payload.event, configId: payload.configId });
   }
 }

@@ -2,7 +2,7 @@
  * The administrator's assistant: help beyond the settings themselves. `GET /assistant/restrict-app`
  * answers the Exchange Online PowerShell that limits an application-mode app to its sender mailbox.
  */
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { problem } from '../http/problem.js';
 import type { ConfigView, LogEntryDetail, TestReport } from '../../services/contract.js';
 import type { MailConfig } from '../mail/types.js';
@@ -16,14 +16,16 @@ export { AlertWatcher, classify, stoppedReason, type AlertPayload, type AlertWat
 export { restrictAppScript, psQuote, RestrictAppInputError, type RestrictAppInput, type RestrictAppScript } from '../../services/restrict-app.js';
 
 export interface AssistantDeps {
+  /** The configuration a request acts on (the server's hook) [`default`]. */
+  configOf?(c: Context): string;
   /** The configuration in effect, or null while nothing usable is saved. */
-  effectiveConfig(): Promise<MailConfig | null>;
+  effectiveConfig(configId: string): Promise<MailConfig | null>;
   /** The configuration as the admin API shows it (no secret). */
-  configView(): Promise<ConfigView>;
-  /** The last test report and when it ran, if any since the server started. */
-  lastTest(): { at: string; report: TestReport } | null;
-  /** The most recent failed and unknown messages, with their attempts. */
-  recentFailures(limit: number): Promise<LogEntryDetail[]>;
+  configView(configId: string): Promise<ConfigView>;
+  /** The configuration's last test report and when it ran, if any since the server started. */
+  lastTest(configId: string): { at: string; report: TestReport } | null;
+  /** The configuration's most recent failed and unknown messages, with their attempts. */
+  recentFailures(configId: string, limit: number): Promise<LogEntryDetail[]>;
   versions: Record<string, string>;
   useDrafts: boolean;
   /** The clouds this server offers, by login origin, for the tenant lookup. */
@@ -34,9 +36,17 @@ export interface AssistantDeps {
 }
 
 export function mountAssistantRoutes(router: Hono<any>, deps: AssistantDeps): void {
+  const configOf = (c: Context) => deps.configOf?.(c) ?? 'default';
   router.get('/assistant/support-bundle', async (c) => {
     const now = new Date();
-    const bundle = supportBundle({ config: await deps.configView(), lastTest: deps.lastTest(), failures: await deps.recentFailures(20), versions: deps.versions, now });
+    const configId = configOf(c);
+    const bundle = supportBundle({
+      config: await deps.configView(configId),
+      lastTest: deps.lastTest(configId),
+      failures: await deps.recentFailures(configId, 20),
+      versions: deps.versions,
+      now,
+    });
     return c.json(bundle, 200, {
       'cache-control': 'no-store',
       'content-disposition': `attachment; filename="graph-mail-support-${now.toISOString().slice(0, 10)}.json"`,
@@ -54,7 +64,7 @@ export function mountAssistantRoutes(router: Hono<any>, deps: AssistantDeps): vo
   });
 
   router.get('/assistant/restrict-app', async (c) => {
-    const config = await deps.effectiveConfig();
+    const config = await deps.effectiveConfig(configOf(c));
     if (!config || config.mode !== 'application') {
       return problem(409, 'Application mode only', 'Restricting the app applies to Exchange Online (application): a signed-in mailbox already sends only as itself.');
     }

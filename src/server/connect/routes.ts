@@ -50,7 +50,8 @@ const errorText = (error: UpstreamError) => `${error.message} ${error.hint} (${e
  */
 export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: ConnectDeps): void {
   const store = deps.states ?? new SqliteConnectStates(deps.db!, deps.sealer);
-  const configId = deps.configId ?? 'default';
+  /** The configuration a request acts on (the host's hook; the callback's comes from its sign-in). */
+  const configOf = (c: Context): string => deps.configOf?.(c) ?? deps.configId ?? 'default';
   const logger = deps.logger ?? silentConnectLogger;
   const now = deps.now ?? Date.now;
   const ttl = Math.min(Math.max(deps.stateTtlMs ?? MAX_TTL_MS, 1000), MAX_TTL_MS);
@@ -128,7 +129,8 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
       returnTo = '/';
     }
 
-    const config = await deps.getConnectConfig();
+    const configId = configOf(c);
+    const config = await deps.getConnectConfig(configId);
     const problems = configProblems(config);
     if (problems.length || !config) {
       return problem(400, 'The settings are not complete', `Connect needs saved settings first. ${problems[0]?.message ?? ''}`.trim(), { errors: problems });
@@ -271,7 +273,7 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
         logger.error('connect: the sealed PKCE verifier did not open', { ref: stateRef(state) });
         return fail({ code: 'internal', message: 'The server could not finish the sign-in.', hint: 'Check the server log (the encryption key may have changed), then choose "Connect" again.' });
       }
-      const config = await deps.getConnectConfig();
+      const config = await deps.getConnectConfig(row.configId);
       const urls = config ? resolveUrls(config, hostOptions) : null;
       if (!config || !config.clientAuth || !urls?.ok || !samePinnedConfig(row, config, urls.tokenUrl)) return fail(FAILURES.configChanged());
       const grant = await redeem({
@@ -294,7 +296,7 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
       // A disconnect while the code was being redeemed wins: its admin meant to end the connection.
       if ((await store.get(state))?.status !== 'redeeming') return fail(FAILURES.cancelled());
       try {
-        await deps.saveDelegatedGrant(grant);
+        await deps.saveDelegatedGrant(row.configId, grant);
       } catch (error) {
         logger.error('connect: saving the grant failed', { ref: stateRef(state), error: error instanceof Error ? error.name : 'Error' });
         return fail(FAILURES.saveFailed());
@@ -314,7 +316,7 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
     const notFound = () => problem(404, 'Not found', 'No sign-in with this state was started by you, or it is too old.');
     if (!STATE_PATTERN.test(state)) return notFound();
     const row = await store.get(state);
-    if (!row || !(await owns(c, row, 'status'))) return notFound();
+    if (!row || row.configId !== configOf(c) || !(await owns(c, row, 'status'))) return notFound();
     const at = now();
     let view: ConnectStatusView;
     if (row.status === 'connected') view = { state: 'connected', account: row.account ?? '' };
@@ -334,9 +336,10 @@ export function mountConnectRoutes<E extends Env>(router: Hono<E>, deps: Connect
 
   router.post('/disconnect', async (c) => {
     // Unfinished sign-ins end first, so that none lands after the tokens are gone and connects again.
+    const configId = configOf(c);
     await store.cancelAll(configId, FAILURES.cancelled(), now());
-    await deps.disconnect();
-    logger.info('connect: disconnected');
-    return c.json(await deps.getConfigView(), 200, { 'cache-control': 'no-store' });
+    await deps.disconnect(configId);
+    logger.info('connect: disconnected', { configId });
+    return c.json(await deps.getConfigView(configId), 200, { 'cache-control': 'no-store' });
   });
 }

@@ -4,6 +4,7 @@
  * and passes it to `mountConnectRoutes`; it also runs `CONNECT_MIGRATIONS` on its database and leaves
  * `CONNECT_PUBLIC_PATHS` to this module's own checks (see ./index.ts).
  */
+import type { Context } from 'hono';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AuthMode, CloudId, ConfigView, ConnectStatus, EndpointTemplates, UpstreamError } from '../../services/contract.js';
 import type { HostOptions } from '../../services/endpoints.js';
@@ -96,13 +97,15 @@ export interface ConnectDeps {
    */
   db?: Db;
   states?: ConnectStates;
-  /** The configuration these routes connect [`default`]. */
+  /** The configuration a request acts on (the server's `configIdOf` hook); without it, `configId`. */
+  configOf?(c: Context): string;
+  /** The configuration these routes connect when there is no `configOf` [`default`]. */
   configId?: string;
   /**
    * The configuration in effect with its decrypted credential, or null while nothing is saved. Read
    * when a sign-in starts and again when it is redeemed.
    */
-  getConnectConfig(): ConnectConfig | null | Promise<ConnectConfig | null>;
+  getConnectConfig(configId: string): ConnectConfig | null | Promise<ConnectConfig | null>;
   /**
    * The one registered redirect URI: `PUBLIC_URL` + base path + `/connect/callback`. Its origin is the
    * server's own origin (for `returnTo` and the callback page's `postMessage` target).
@@ -122,11 +125,11 @@ export interface ConnectDeps {
    * marks the connection connected, which locks the settings. Throws when it cannot (the sign-in then
    * reports failed).
    */
-  saveDelegatedGrant(grant: DelegatedGrant): void | Promise<void>;
-  /** Forgets every token of the connection and unlocks the settings (the configuration stays). */
-  disconnect(): void | Promise<void>;
-  /** The `ConfigView` of `GET /config`, answered after a disconnect. */
-  getConfigView(): ConfigView | Promise<ConfigView>;
+  saveDelegatedGrant(configId: string, grant: DelegatedGrant): void | Promise<void>;
+  /** Forgets every token of the configuration's connection and unlocks its settings (the configuration stays). */
+  disconnect(configId: string): void | Promise<void>;
+  /** The configuration's `ConfigView` of `GET /config`, answered after a disconnect. */
+  getConfigView(configId: string): ConfigView | Promise<ConfigView>;
   /**
    * A stable name of the admin when the request was authenticated by a bearer token (the admin token,
    * or an Entra token's `oid`), else null. A sign-in started with a bearer is bound to that admin

@@ -30,6 +30,11 @@ export interface AdminEnv {
   Variables: {
     admin: AdminIdentity;
     corsOrigin: string;
+    /**
+     * The configuration the request acts on, as the server's `configIdOf` hook named it; unset on the
+     * connect callback (its sign-in names it) and on a public path the hook gave none.
+     */
+    configId: string;
   };
 }
 

@@ -2,7 +2,7 @@
  * The configuration routes of the REST contract (DESIGN.md): `GET/PUT/DELETE /config`, `GET /clouds`,
  * `GET /endpoints/defaults?cloud=`, and `GET /audit` (the trail of configuration changes).
  */
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { CloudId, CloudInfo } from '../../services/contract.js';
 import { CLOUD_PRESETS, NATIONAL_CLOUD_IDS, sandboxPreset } from '../../services/endpoints.js';
 import { ConfigLockedError, ConfigStaleError, ConfigValidationError, type ConfigService } from '../config/service.js';
@@ -17,6 +17,8 @@ export interface ConfigRouteOptions {
   config: ConfigService;
   /** The sandbox cloud's exact origin, when the server offers it. */
   sandboxOrigin?: string;
+  /** After a configuration was saved (the outbox looks at its paused messages again). */
+  onSaved?(configId: string): void;
 }
 
 /** The clouds this server offers, in the order the form lists them. */
@@ -36,10 +38,11 @@ const actorOf = (admin: AdminIdentity | undefined) => admin?.id ?? 'unknown';
 
 export function mountConfigRoutes(router: Hono<AdminEnv>, options: ConfigRouteOptions): void {
   const { config } = options;
-  const configId = DEFAULT_CONFIG_ID;
+  // The server's configIdOf hook names each request's configuration; a router used on its own has one.
+  const configOf = (c: Context<AdminEnv>): string => c.get('configId') ?? DEFAULT_CONFIG_ID;
 
   router.get('/config', async (c) => {
-    const view = await config.view(configId);
+    const view = await config.view(configOf(c));
     return c.json(view, 200, { etag: view.etag, 'cache-control': 'no-store' });
   });
 
@@ -47,8 +50,10 @@ export function mountConfigRoutes(router: Hono<AdminEnv>, options: ConfigRouteOp
     const body = await readJsonBody(c.req.raw, MAX_CONFIG_BODY);
     if (!body.ok) return body.response;
     if (body.value === undefined) return validationProblem([{ path: '', message: 'Send the configuration as a JSON object.' }]);
+    const configId = configOf(c);
     try {
       const view = await config.save(configId, body.value, { ifMatch: c.req.header('if-match'), actor: actorOf(c.get('admin')) });
+      options.onSaved?.(configId);
       return c.json(view, 200, { etag: view.etag, 'cache-control': 'no-store' });
     } catch (error) {
       if (error instanceof ConfigValidationError) return validationProblem(error.errors);
@@ -63,7 +68,7 @@ export function mountConfigRoutes(router: Hono<AdminEnv>, options: ConfigRouteOp
   });
 
   router.delete('/config', async (c) => {
-    await config.clear(configId, actorOf(c.get('admin')));
+    await config.clear(configOf(c), actorOf(c.get('admin')));
     return c.body(null, 204);
   });
 
@@ -84,7 +89,7 @@ export function mountConfigRoutes(router: Hono<AdminEnv>, options: ConfigRouteOp
     const before = beforeText === undefined ? undefined : Number(beforeText);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) return validationProblem([{ path: 'limit', message: 'Limit must be a whole number from 1 to 200.' }]);
     if (before !== undefined && (!Number.isInteger(before) || before < 1)) return validationProblem([{ path: 'before', message: 'The page cursor is not valid: start again from the first page.' }]);
-    const items = await config.store.listAudit(configId, { limit, beforeId: before });
+    const items = await config.store.listAudit(configOf(c), { limit, beforeId: before });
     const nextCursor = items.length === limit ? String(items[items.length - 1].id) : null;
     return c.json({ items, nextCursor }, 200);
   });

@@ -17,7 +17,7 @@ import { MAX_TEST_ATTACHMENT_BYTES, TestRequestSchema, parseWith, toFieldErrors 
 import { DEFAULT_MAX_TEST_ATTACHMENT_BYTES } from './attachment.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
 import { runTest } from './runner.js';
-import type { TestDeps, TestSettings } from './types.js';
+import type { TestDeps, TestRouteDeps, TestSettings } from './types.js';
 
 /** A test request is a few fields and a body of at most 100,000 characters. */
 const MAX_BODY_BYTES = 512 * 1024;
@@ -61,7 +61,7 @@ export function testSettingsFromEnv(env: Record<string, string | undefined> = pr
 }
 
 /** Registers `POST /test` on the mail API's router. */
-export function mountTestRoute<E extends Env>(router: Hono<E>, deps: TestDeps): void {
+export function mountTestRoute<E extends Env>(router: Hono<E>, deps: TestRouteDeps): void {
   const settings = deps.settings ?? {};
   const perMinute = Math.max(1, Math.floor(settings.testPerMinute ?? 5));
   const maxAttachmentBytes = Math.min(settings.maxAttachmentBytes ?? DEFAULT_MAX_TEST_ATTACHMENT_BYTES, MAX_TEST_ATTACHMENT_BYTES);
@@ -83,8 +83,10 @@ export function mountTestRoute<E extends Env>(router: Hono<E>, deps: TestDeps): 
         { 'retry-after': String(decision.retryAfterSeconds) },
       );
     }
-    const report = await runTest(deps, parsed.value);
-    deps.onReport?.(report);
+    const configId = 'forConfig' in deps ? deps.configOf(c) : 'default';
+    const run: TestDeps = 'forConfig' in deps ? { ...deps, ...deps.forConfig(configId) } : deps;
+    const report = await runTest(run, parsed.value);
+    deps.onReport?.(report, configId);
     return c.json(report, 200, { 'cache-control': 'no-store' });
   });
 }
@@ -94,4 +96,4 @@ export { requiredPermissions, missingPermissions, readTokenClaims, UPLOAD_SESSIO
 export { SlidingWindowLimiter } from './rate-limit.js';
 export { attachmentContent, TEST_ATTACHMENT_NAME } from './attachment.js';
 export { UpstreamTokenError, isUpstreamTokenError, isExplainedError } from './types.js';
-export type { TestDeps, TestConfigState, TestCredentialInfo, TestSettings, TestTokenSource, UpstreamTokenErrorShape, ExplainedError } from './types.js';
+export type { TestDeps, TestRouteDeps, ConfigTestDeps, TestConfigState, TestCredentialInfo, TestSettings, TestTokenSource, UpstreamTokenErrorShape, ExplainedError } from './types.js';

@@ -120,5 +120,14 @@ export interface TestDeps {
   /** The clock, for the rate limit and expiry checks. */
   now?: () => number;
   /** Hears every finished report (the assistant keeps the last one for the support bundle). */
-  onReport?(report: TestReport): void;
+  onReport?(report: TestReport, configId: string): void;
 }
+
+/** What a test of one configuration needs from the server. */
+export type ConfigTestDeps = Pick<TestDeps, 'getConfigState' | 'tokens' | 'sendAndWait'>;
+
+/**
+ * `POST /test`'s needs: those of one configuration, or, on a server of several, the configuration of
+ * each request (the server's hook) and its needs.
+ */
+export type TestRouteDeps = Omit<TestDeps, keyof ConfigTestDeps> & (ConfigTestDeps | { configOf(c: Context): string; forConfig(configId: string): ConfigTestDeps });

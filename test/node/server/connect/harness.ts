@@ -222,7 +222,7 @@ export async function startConnectApp(options: ConnectAppOptions = {}): Promise<
     basePath: BASE_PATH,
     allowedOrigins: options.allowedOrigins,
     hostOptions: { sandboxOrigin: options.sandboxOrigin },
-    saveDelegatedGrant: (grant) => core.saveDelegatedGrant(grant),
+    saveDelegatedGrant: (_configId, grant) => core.saveDelegatedGrant(grant),
     disconnect: () => core.disconnect(),
     getConfigView: () => core.getConfigView(redirectUri()),
     adminIdentity: (request) => {
