@@ -168,6 +168,10 @@ export class Outbox {
   private abort = new AbortController();
   /** The mailbox's send budget; null when it is off. */
   readonly budget: SendBudget | null;
+  /** The ids of the messages this instance is sending now. */
+  private readonly sending = new Set<string>();
+  /** Local attachment folders being removed, by message id (a worker waits before it reads one). */
+  private readonly removing = new Map<string, Promise<void>>();
   /** The budget reservation of each claimed row, by row seq, until its attempt ends. */
   private readonly reservations = new Map<number, number>();
   /** Each configuration's reader of other processes' changes, while anyone listens to it. */
@@ -317,7 +321,10 @@ export class Outbox {
     const records = attachments.length ? await storeAttachments(this.options.dataDir, id, attachments, this.options) : [];
     const now = this.now();
     const recipients = [...stored.to, ...(stored.cc ?? []), ...(stored.bcc ?? [])].join(', ');
+    const shared = records.length ? this.store.attachments : undefined;
     try {
+      // Every instance can read the files before any can claim the message.
+      await shared?.put(id, records.map((record, part) => ({ part, path: join(this.options.dataDir, record.file) })), now);
       await this.store.insertMessage({
         id,
         config_id: configId,
@@ -333,6 +340,7 @@ export class Outbox {
       });
     } catch (error) {
       await removeAttachments(this.options.dataDir, id);
+      await shared?.remove(id).catch(() => undefined);
       throw error;
     }
     await this.emitRow(id, configId);
@@ -451,12 +459,15 @@ export class Outbox {
         await this.sleep(await this.idleFor());
         continue;
       }
+      this.sending.add(row.id);
       try {
         await this.process(row);
       } catch (error) {
         // Only a failure of the store itself lands here; the row stays leased and is recovered later.
         this.logger.error('mail: a worker failed', { worker: index, error: String(error) });
         await this.sleep(this.options.pollMs);
+      } finally {
+        this.sending.delete(row.id);
       }
     }
   }
@@ -572,14 +583,32 @@ export class Outbox {
     return { kind: 'retry', error: described, info };
   }
 
-  private attachmentsOf(row: OutboxRow): StoredAttachment[] {
+  /**
+   * The row's attachment files in this instance's data folder; where the store keeps a shared copy
+   * (PostgreSQL) and this instance has not got a file (another instance took the message in), it is
+   * written back from the copy first. A file in neither place fails the message (ATTACHMENT_MISSING)
+   * before anything reaches the mailbox.
+   */
+  private async attachmentsOf(row: OutboxRow): Promise<StoredAttachment[]> {
     const records = JSON.parse(row.attachments_json) as AttachmentRecord[];
-    return records.map((record) => ({ name: record.name, contentType: record.contentType, size: record.size, path: join(this.options.dataDir, record.file) }));
+    const shared = this.store.attachments;
+    await this.removing.get(row.id);
+    return Promise.all(
+      records.map(async (record, part) => {
+        const path = join(this.options.dataDir, record.file);
+        // Checked before any Graph call, so that a missing file leaves no draft behind in the mailbox.
+        // A message whose send was requested may be sent already, its files gone: it is looked up first.
+        if (!(await exists(path)) && !(shared && (await shared.restore(row.id, part, path))) && row.phase !== 'send-requested') {
+          throw Object.assign(new Error(`Attachment ${part} of message ${row.id} is missing.`), { code: 'ENOENT' });
+        }
+        return { name: record.name, contentType: record.contentType, size: record.size, path };
+      }),
+    );
   }
 
   private async deliver(row: OutboxRow, session: MailSession): Promise<Outcome> {
     const message = JSON.parse(row.message_json) as StoredMessage;
-    const attachments = this.attachmentsOf(row);
+    const attachments = await this.attachmentsOf(row);
     // The path is written with the next phase (`update` writes every field): until then nothing has
     // reached the mailbox, and a restart may choose again.
     if (row.phase === 'new' || row.path === null) row.path = session.canDraft ? 'draft' : 'sendMail';
@@ -721,6 +750,7 @@ export class Outbox {
       // reader of the log (a poller, the live feed) sees a sent message whose files still linger. A
       // crash right here leaves the row 'sending', which reconciliation resolves without the files.
       await removeAttachments(this.options.dataDir, row.id).catch(() => undefined);
+      await this.store.attachments?.remove(row.id).catch(() => undefined);
     }
     await this.store.finishAttempt(
       row.seq,
@@ -730,8 +760,14 @@ export class Outbox {
     await this.emitRow(row.id, row.config_id);
   }
 
-  /** Deletes attachment folders whose row never got committed (a crash during enqueue). */
+  /**
+   * Deletes attachment folders whose row never got committed (a crash during enqueue), and, where the
+   * store keeps a shared copy, the copies of such rows and the local folders of messages this instance
+   * is not sending (they are only a cache then: another instance may have sent them).
+   */
   async removeOrphanFiles(olderThanMs = 3_600_000): Promise<number> {
+    const shared = this.store.attachments;
+    if (shared) await shared.removeOrphans(this.now() - olderThanMs).catch((error: unknown) => this.logger.warn('mail: stale attachment copies could not be removed', { error: String(error) }));
     const root = join(this.options.dataDir, 'attachments');
     let names: string[];
     try {
@@ -741,14 +777,18 @@ export class Outbox {
     }
     let removed = 0;
     for (const name of names) {
-      if (await this.store.hasMessage(name)) continue;
       try {
         const info = await stat(join(root, name));
         if (Date.now() - info.mtimeMs < olderThanMs) continue;
       } catch {
         continue;
       }
-      await removeAttachments(this.options.dataDir, name);
+      if (shared ? this.sending.has(name) : await this.store.hasMessage(name)) continue;
+      // No await between the check above and this mark: a worker that claims the message now waits
+      // for the removal and writes the files back from the shared copy.
+      const removal = removeAttachments(this.options.dataDir, name).finally(() => this.removing.delete(name));
+      this.removing.set(name, removal);
+      await removal;
       removed += 1;
     }
     return removed;
@@ -767,7 +807,10 @@ export class Outbox {
     let removed = 0;
     for (;;) {
       const ids = await this.store.purgeBatch(cutoff);
-      for (const id of ids) await removeAttachments(this.options.dataDir, id);
+      for (const id of ids) {
+        await removeAttachments(this.options.dataDir, id);
+        await this.store.attachments?.remove(id);
+      }
       removed += ids.length;
       if (ids.length === 0) break;
       // Let the event loop breathe between batches on a large purge.
@@ -809,6 +852,11 @@ interface Feed {
   shown: Map<string, string>;
   shownWarnings: Set<number>;
 }
+
+const exists = (path: string) => stat(path).then(
+  () => true,
+  () => false,
+);
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;

@@ -203,4 +203,21 @@ export const PG_MAIL_MIGRATIONS: PgMigration[] = [
       END $$;
     `,
   },
+  {
+    // Attachments of queued messages for instances that share only the database (./pg-attachments.ts).
+    id: 'mail-0004-attachment-chunks',
+    sql: `
+      CREATE TABLE mail_attachment_chunks (
+        message_id TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        chunk INTEGER NOT NULL,
+        data BYTEA NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (message_id, part, chunk)
+      );
+      -- Already compressed more often than not (PDFs, images, zip): not worth the CPU.
+      ALTER TABLE mail_attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+      CREATE INDEX mail_attachment_chunks_age ON mail_attachment_chunks (created_at);
+    `,
+  },
 ];

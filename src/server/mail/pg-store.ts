@@ -48,7 +48,9 @@ import {
   type OutboxRow,
   type PhasePatch,
   type SendBudget,
+  type SharedAttachments,
 } from './store.js';
+import { PgAttachments } from './pg-attachments.js';
 import { withTransaction } from '../store/pg-transaction.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -116,7 +118,11 @@ class Where {
 
 export class PgMailStore implements MailStore {
   /** The pool of the core's `PgStore` (the mail tables are migrated with it: `PG_MAIL_MIGRATIONS`). */
-  constructor(private readonly pool: pg.Pool) {}
+  readonly attachments: SharedAttachments;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.attachments = new PgAttachments(pool);
+  }
 
   /**
    * Runs `fn` in one transaction on one connection; rolls back when it throws. `feed`: the transaction

@@ -201,8 +201,13 @@ export class MailRuntime {
         void this.outbox.prune().catch((error) => this.logger.warn('mail: pruning the send budget or the change feed failed', { error: String(error) }));
       }
     };
+    const tidy = () => {
+      purge();
+      // Copies in the database outlive a crashed enqueue, and local caches the message sent elsewhere.
+      if (this.store.attachments) void this.outbox.removeOrphanFiles().catch((error) => this.logger.warn('mail: removing stale attachments failed', { error: String(error) }));
+    };
     purge();
-    this.purgeTimer = setInterval(purge, this.options.purgeEveryMs);
+    this.purgeTimer = setInterval(tidy, this.options.purgeEveryMs);
     this.purgeTimer.unref?.();
   }
 

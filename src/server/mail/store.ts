@@ -181,7 +181,24 @@ export interface MailLog {
   purgeBatch(cutoff: number, batch?: number): Promise<string[]>;
 }
 
+/**
+ * A copy of queued messages' attachment files that every instance can read, for engines whose
+ * instances share nothing but the database (./pg-attachments.ts). The files under the data folder stay
+ * the outbox's working copy.
+ */
+export interface SharedAttachments {
+  /** Copies a message's files in, committed when it resolves (before the message row is). */
+  put(messageId: string, files: ReadonlyArray<{ part: number; path: string }>, now: number): Promise<void>;
+  /** Writes one file back to `target`; false when the copy has no such file. */
+  restore(messageId: string, part: number, target: string): Promise<boolean>;
+  remove(messageId: string): Promise<void>;
+  /** Drops copies written before `before` whose message row never got committed (a crash during enqueue). */
+  removeOrphans(before: number): Promise<number>;
+}
+
 export interface MailStore extends MailLog {
+  /** Where attachments live for every instance, when the data folder is not shared; none on SQLite (its instances share the folder). */
+  readonly attachments?: SharedAttachments;
   /**
    * Commits a new message of its configuration, queued, with the next `seq`; throws (writing nothing) when the id exists.
    * Counted and listed as a change with it.

@@ -2,10 +2,12 @@
  * The outbox on the PostgreSQL mail store, against the sandbox cloud: two outboxes (as two instances,
  * each with connections of its own) on one database send every message once, the log on that database
  * shows each sent after one attempt, and the send budget counted every recipient once. Skipped with
- * the reason where no PostgreSQL answers.
+ * the reason where no PostgreSQL answers. And a message with attachments taken in by one instance is
+ * sent by another that shares only the database.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -87,5 +89,67 @@ describe('outbox on PostgreSQL (sandbox cloud)', async () => {
     const page = await log.query(DEFAULT_CONFIG_ID, { q: `on postgresql ${run}`, limit: 5 });
     assert.equal(page.counts.sent, count);
     assert.equal(page.items.length, 5);
+  });
+
+  it('sends the attachments of a message taken in by another instance that shares only the database', { skip }, async () => {
+    // Only the two instances below run: the first test's are stopped.
+    await Promise.all(outboxes.splice(0).map((outbox) => outbox.stop(2000)));
+    const config = sandboxAppConfig(sandbox);
+    const [folderA, folderB] = [mkdtempSync(join(dir, 'a-')), mkdtempSync(join(dir, 'b-'))];
+    const instance = (dataDir: string) => {
+      const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 4, options: `-c search_path=${scratch.schema}` });
+      pools.push(pool);
+      const mailer = new GraphMailer(new SandboxAppTokens(sandbox), { sandboxOrigin: sandbox.origin, uploadChunkBytes: 320 * 1024 });
+      const outbox = new Outbox(new PgMailStore(pool), mailer, { getEffectiveConfig: () => config }, { ...FAST_OUTBOX, dataDir, singleInstance: false });
+      outboxes.push(outbox);
+      return outbox;
+    };
+    const [a, b] = [instance(folderA), instance(folderB)];
+    const recipient = sandbox.seed.users.find((user) => user.kind === 'member' && user.userPrincipalName !== config.fromAddress)!.userPrincipalName;
+    const small = randomBytes(20_000);
+    // Over 3 MB: an upload session in 320 KiB ranges, read from the file written back, and 5 chunks in the database.
+    const big = randomBytes(4 * 1024 * 1024 + 123);
+    const bigPath = join(dir, 'big.bin');
+    writeFileSync(bigPath, big);
+    const subject = `Across instances ${Math.random().toString(36).slice(2, 8)}`;
+    const id = await a.enqueue({ to: [recipient], subject, text: 'Files' }, [
+      { name: 'small.bin', contentBase64: small.toString('base64') },
+      { name: 'big.bin', path: bigPath },
+      { name: 'empty.txt', contentBase64: '' },
+    ]);
+    const chunks = async () => Number((await core.pool.query('SELECT count(*) AS n FROM mail_attachment_chunks WHERE message_id = $1', [id])).rows[0].n);
+    assert.equal(await chunks(), 1 + 5 + 1, 'the copy is in the database before anyone can claim the message');
+
+    // Only B sends; A took the message in and never starts.
+    b.start();
+    const log = new PgMailStore(core.pool);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const status = (await log.entry(DEFAULT_CONFIG_ID, id))?.status;
+      if (status === 'sent') break;
+      if (status === 'failed' || status === 'unknown' || Date.now() > deadline) throw new Error(`not sent in time: ${JSON.stringify(await log.detail(DEFAULT_CONFIG_ID, id))}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    const [message] = (await sandbox.control.mailbox(recipient)).filter((item) => item.subject === subject);
+    assert.deepEqual(
+      message.attachments.map((attachment) => [attachment.name, attachment.size, attachment.sha256]).sort(),
+      [
+        ['big.bin', big.length, sha(big)],
+        ['empty.txt', 0, sha(Buffer.alloc(0))],
+        ['small.bin', small.length, sha(small)],
+      ].sort(),
+      'every file arrives whole, written back from the database',
+    );
+    assert.equal(await chunks(), 0, 'the copy goes once Graph has the message');
+    assert.ok(!existsSync(join(folderB, 'attachments', id)), 'and so do the files written back');
+    assert.ok(existsSync(join(folderA, 'attachments', id)), 'the instance that took it in still has its files');
+    assert.equal(await a.removeOrphanFiles(0), 1, 'which are only a cache: tidied up');
+    assert.deepEqual(readdirSync(join(folderA, 'attachments')), []);
+
+    // A crash between the copy and the row leaves chunks no message owns: they go after the age given.
+    await log.attachments.put('never-committed', [{ part: 0, path: bigPath }], Date.now() - 7_200_000);
+    assert.equal(await log.attachments.removeOrphans(Date.now() - 3_600_000), 5);
+    assert.equal(Number((await core.pool.query("SELECT count(*) AS n FROM mail_attachment_chunks WHERE message_id = 'never-committed'")).rows[0].n), 0);
   });
 });
