@@ -4,8 +4,8 @@
  *   import { startServer } from 'graph-mail-elements/server';       // a server of its own
  *   import { createGraphMailServer, openDatabase, ... } from '…';   // mounted in a host's Hono app
  */
-export { createGraphMailServer, serverMigrations, DEFAULT_BASE_PATH, cloudList } from './app.js';
-export type { GraphMailServer, GraphMailServerOptions, ServerDeps, ServerEnv } from './app.js';
+export { createGraphMailServer, serverMigrations, DEFAULT_BASE_PATH, CONFIG_ID_PATTERN, cloudList } from './app.js';
+export type { ConfigIdHook, GraphMailServer, GraphMailServerOptions, ServerDeps, ServerEnv } from './app.js';
 export { startServer } from './start.js';
 export type { RunningServer, StartServerOptions } from './start.js';
 export { serverOptionsFromEnv } from './env.js';
