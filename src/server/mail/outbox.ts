@@ -492,7 +492,7 @@ export class Outbox {
    * for a while; with a send budget, the row's recipients are reserved from its mailbox's budget first,
    * and a spent budget puts it back, queued, until the budget frees up.
    */
-  async process(row: OutboxRow): Promise<void> {
+  private async process(row: OutboxRow): Promise<void> {
     const { config: source, tokens } = this.configs.get(row.config_id);
     const config = await this.readyConfig(source);
     if (!config) {
