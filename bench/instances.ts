@@ -5,8 +5,9 @@
  * flight a mailbox allows do not cap the figure. Graph latency 40 ms holds each mailbox slot, as a
  * real Graph round trip would. Messages are posted through `POST /send` to all processes in turn,
  * naming their configuration in a header (the host's `configIdOf`); the clock runs from the first post
- * until the sandbox has delivered the last message. Twice: with the outbox's default of 4 workers per
- * process (which, shared by every configuration, is then the cap), and with 16.
+ * until the sandbox has delivered the last message. Twice: with 4 workers per process (the default
+ * before there were several configurations; shared by every configuration, they are then the cap),
+ * and with the default of 16 (never more than 4 on one configuration).
  *
  * Needs PostgreSQL (GRAPH_MAIL_TEST_DATABASE_URL, or the local `test` database); each run has a
  * scratch schema of its own, dropped at the end.
@@ -24,9 +25,9 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1000);
 const CONFIGS = 12;
 const LATENCY_MS = 40;
 const PROCESS_COUNTS = [1, 2, 3];
-/** The outbox's workers per process (GRAPH_MAIL_WORKERS): its default, then enough to fill 4 mailboxes' slots. */
-const DEFAULT_WORKERS = 4;
-const WORKER_SETTINGS: Array<number | undefined> = [undefined, 16];
+/** The outbox's workers per process (GRAPH_MAIL_WORKERS): one mailbox's worth, then the default (four mailboxes' worth). */
+const DEFAULT_WORKERS = 16;
+const WORKER_SETTINGS: Array<number | undefined> = [4, undefined];
 /** Posts in flight at once from the bench, spread over the processes. */
 const POSTERS = 16;
 const CONFIG_HEADER = 'x-graph-mail-config';

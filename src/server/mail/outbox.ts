@@ -46,7 +46,11 @@ export interface OutboxOptions {
   deadlineMs?: number;
   /** How long a sent draft may still look like a draft (Exchange's lag) before it is sent again. */
   reconcileGraceMs?: number;
-  /** Messages sent at once (each mailbox still has at most 4 requests in flight). */
+  /**
+   * Messages sent at once, over every configuration (`GRAPH_MAIL_WORKERS`); at most as many of one
+   * configuration as its mailbox takes requests at once (4), so that one slow mailbox cannot hold
+   * every worker while the other configurations' messages wait.
+   */
   workers?: number;
   leaseMs?: number;
   /** Longest sleep of an idle worker. */
@@ -97,7 +101,7 @@ export const DEFAULT_OUTBOX_OPTIONS = {
   backoffBaseMs: 2_000,
   deadlineMs: 24 * 3_600_000,
   reconcileGraceMs: 60_000,
-  workers: 4,
+  workers: 16,
   leaseMs: 5 * 60_000,
   pollMs: 1_000,
   pausedRecheckMs: 15_000,
@@ -170,6 +174,8 @@ export class Outbox {
   readonly budget: SendBudget | null;
   /** The ids of the messages this instance is sending now. */
   private readonly sending = new Set<string>();
+  /** Messages this instance is sending now, by configuration. */
+  private readonly inFlight = new Map<string, number>();
   /** Local attachment folders being removed, by message id (a worker waits before it reads one). */
   private readonly removing = new Map<string, Promise<void>>();
   /** The budget reservation of each claimed row, by row seq, until its attempt ends. */
@@ -344,7 +350,7 @@ export class Outbox {
       throw error;
     }
     await this.emitRow(id, configId);
-    this.wake();
+    this.wakeOne();
     return id;
   }
 
@@ -362,7 +368,7 @@ export class Outbox {
     const changed = await this.store.requeue(row.seq, phase, now);
     if (!changed) return { ok: false, reason: 'conflict' };
     await this.emitRow(id, configId);
-    this.wake();
+    this.wakeOne();
     return { ok: true };
   }
 
@@ -413,6 +419,12 @@ export class Outbox {
     for (const wake of [...this.sleepers]) wake();
   }
 
+  /** One more message is due: one idle worker is enough (the others would only claim nothing). */
+  private wakeOne(): void {
+    const [first] = this.sleepers;
+    first?.();
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -446,20 +458,29 @@ export class Outbox {
     if (this.paused.delete(configId)) this.wake();
   }
 
-  /** The configurations whose messages are left alone for now. */
-  private pausedConfigs(now: number): string[] {
+  /**
+   * The configurations whose messages this process leaves alone for now: those paused, and those with
+   * as many messages in flight here as their mailbox takes requests at once. More workers on one of
+   * those would only wait for its mailbox while other configurations' messages wait for a worker.
+   */
+  private skippedConfigs(now: number): string[] {
     for (const [configId, until] of this.paused) if (until <= now) this.paused.delete(configId);
-    return [...this.paused.keys()];
+    const skipped = [...this.paused.keys()];
+    const limit = this.mailer.options.perMailboxConcurrency;
+    for (const [configId, count] of this.inFlight) if (count >= limit && !this.paused.has(configId)) skipped.push(configId);
+    return skipped;
   }
 
   private async loop(index: number): Promise<void> {
     while (this.running) {
-      const row = await this.claim(this.now());
+      const skipped = this.skippedConfigs(this.now());
+      const row = await this.claim(this.now(), skipped);
       if (!row) {
-        await this.sleep(await this.idleFor());
+        await this.sleep(await this.idleFor(this.now(), skipped));
         continue;
       }
       this.sending.add(row.id);
+      this.inFlight.set(row.config_id, (this.inFlight.get(row.config_id) ?? 0) + 1);
       try {
         await this.process(row);
       } catch (error) {
@@ -468,12 +489,16 @@ export class Outbox {
         await this.sleep(this.options.pollMs);
       } finally {
         this.sending.delete(row.id);
+        const left = (this.inFlight.get(row.config_id) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(row.config_id, left);
+        else this.inFlight.delete(row.config_id);
       }
     }
   }
 
-  private async idleFor(now = this.now()): Promise<number> {
-    const next = await this.store.nextDueAt();
+  /** How long an idle worker sleeps: until the next row it may take is due, at most `pollMs`. */
+  private async idleFor(now: number, skipped: readonly string[]): Promise<number> {
+    const next = await this.store.nextDueAt(skipped);
     return next === null ? this.options.pollMs : Math.min(this.options.pollMs, Math.max(5, next - now));
   }
 
@@ -481,8 +506,8 @@ export class Outbox {
    * Takes the next due row (or one whose lease expired) of any configuration whose sending is not
    * paused, in one atomic statement.
    */
-  async claim(now = this.now()): Promise<OutboxRow | null> {
-    const { row } = await this.store.claim({ now, owner: this.owner, leaseMs: this.options.leaseMs, skipConfigs: this.pausedConfigs(now) });
+  async claim(now = this.now(), skipConfigs = this.skippedConfigs(now)): Promise<OutboxRow | null> {
+    const { row } = await this.store.claim({ now, owner: this.owner, leaseMs: this.options.leaseMs, skipConfigs });
     return row;
   }
 

@@ -362,8 +362,10 @@ export class PgMailStore implements MailStore {
     });
   }
 
-  async nextDueAt(): Promise<number | null> {
-    const { rows } = await this.pool.query<{ at: string | null }>("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued'");
+  async nextDueAt(skipConfigs: readonly string[] = []): Promise<number | null> {
+    const { rows } = skipConfigs.length
+      ? await this.pool.query<{ at: string | null }>("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued' AND config_id <> ALL($1::text[])", [[...skipConfigs]])
+      : await this.pool.query<{ at: string | null }>("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued'");
     return rows[0].at === null ? null : Number(rows[0].at);
   }
 

@@ -101,7 +101,7 @@ const num = (value: string | undefined): number | undefined => {
  * Options from the environment (DESIGN.md's settings): `GRAPH_MAIL_SERVICE_TOKEN`,
  * `GRAPH_MAIL_MAX_ATTEMPTS` [8], `GRAPH_MAIL_RETRY_MAX_DELAY_S` [900], `GRAPH_MAIL_LOG_RETENTION_DAYS`
  * [90], and beyond the design: `GRAPH_MAIL_SEND_DEADLINE_S` [86400], `GRAPH_MAIL_RECONCILE_GRACE_S`
- * [60], `GRAPH_MAIL_MAX_MESSAGE_MB` [150], `GRAPH_MAIL_WORKERS` [4], `GRAPH_MAIL_KEEPALIVE_HOURS` [24],
+ * [60], `GRAPH_MAIL_MAX_MESSAGE_MB` [150], `GRAPH_MAIL_WORKERS` [16], `GRAPH_MAIL_KEEPALIVE_HOURS` [24],
  * `GRAPH_MAIL_SEND_BUDGET` [30/10000: messages a minute / recipients a day per mailbox; `off`],
  * `GRAPH_MAIL_INSTANCES` [one; `several` when other server processes share the data folder].
  */

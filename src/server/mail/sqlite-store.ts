@@ -113,8 +113,13 @@ export class SqliteMailStore implements MailStore {
     return this.db.prepare(sql).run(...params).changes;
   }
 
-  async nextDueAt(): Promise<number | null> {
-    return (this.db.prepare("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued'").get() as { at: number | null }).at;
+  async nextDueAt(skipConfigs: readonly string[] = []): Promise<number | null> {
+    if (skipConfigs.length === 0) return (this.db.prepare("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued'").get() as { at: number | null }).at;
+    return (
+      this.db
+        .prepare("SELECT min(next_attempt_at) AS at FROM mail_outbox WHERE status = 'queued' AND config_id NOT IN (SELECT value FROM json_each(?))")
+        .get(JSON.stringify(skipConfigs)) as { at: number | null }
+    ).at;
   }
 
   async claim({ now, owner, leaseMs, skipConfigs = [] }: ClaimInput): Promise<ClaimResult> {

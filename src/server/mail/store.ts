@@ -217,8 +217,8 @@ export interface MailStore extends MailLog {
    * Returns how many.
    */
   recover(now: number, singleInstance: boolean): Promise<number>;
-  /** The earliest `next_attempt_at` of a queued row, or null. */
-  nextDueAt(): Promise<number | null>;
+  /** The earliest `next_attempt_at` of a queued row (of a configuration not in `skipConfigs`), or null. */
+  nextDueAt(skipConfigs?: readonly string[]): Promise<number | null>;
   /**
    * Leases the next row, atomically (one transaction, serialised against every other claim on the
    * database, so two workers or instances never take the same row): first a `sending` row whose lease
