@@ -176,6 +176,8 @@ export class Outbox {
   private readonly sending = new Set<string>();
   /** Messages this instance is sending now, by configuration. */
   private readonly inFlight = new Map<string, number>();
+  /** The claim in progress in this process; the next worker's claim waits for it (claimCounted). */
+  private claiming: Promise<unknown> = Promise.resolve();
   /** Local attachment folders being removed, by message id (a worker waits before it reads one). */
   private readonly removing = new Map<string, Promise<void>>();
   /** The budget reservation of each claimed row, by row seq, until its attempt ends. */
@@ -473,14 +475,11 @@ export class Outbox {
 
   private async loop(index: number): Promise<void> {
     while (this.running) {
-      const skipped = this.skippedConfigs(this.now());
-      const row = await this.claim(this.now(), skipped);
+      const { row, skipped } = await this.claimCounted();
       if (!row) {
         await this.sleep(await this.idleFor(this.now(), skipped));
         continue;
       }
-      this.sending.add(row.id);
-      this.inFlight.set(row.config_id, (this.inFlight.get(row.config_id) ?? 0) + 1);
       try {
         await this.process(row);
       } catch (error) {
@@ -494,6 +493,26 @@ export class Outbox {
         else this.inFlight.delete(row.config_id);
       }
     }
+  }
+
+  /**
+   * One worker at a time chooses what to skip, claims and counts its row in flight, so that workers
+   * starting together (or woken together) cannot all claim the same busy configuration's rows before
+   * any of them is counted. A claim is one statement; taking them in turn costs the workers nothing
+   * they would notice beside a Graph request.
+   */
+  private claimCounted(): Promise<{ row: OutboxRow | null; skipped: string[] }> {
+    const next = this.claiming.then(async () => {
+      const skipped = this.skippedConfigs(this.now());
+      const row = await this.claim(this.now(), skipped);
+      if (row) {
+        this.sending.add(row.id);
+        this.inFlight.set(row.config_id, (this.inFlight.get(row.config_id) ?? 0) + 1);
+      }
+      return { row, skipped };
+    });
+    this.claiming = next.catch(() => undefined);
+    return next;
   }
 
   /** How long an idle worker sleeps: until the next row it may take is due, at most `pollMs`. */
