@@ -25,6 +25,21 @@ describe('database and migrations', () => {
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   });
 
+  it('prepares each statement once, and a fresh one while the kept one is still iterating', () => {
+    db.exec('CREATE TABLE cache_probe (n INTEGER)');
+    const insert = 'INSERT INTO cache_probe (n) VALUES (?)';
+    assert.equal(db.prepare(insert), db.prepare(insert), 'the same SQL gives the same statement');
+    for (let n = 0; n < 3; n += 1) db.prepare(insert).run(n);
+    const select = 'SELECT n FROM cache_probe ORDER BY n';
+    const seen: number[] = [];
+    for (const row of db.prepare(select).iterate() as IterableIterator<{ n: number }>) {
+      // Runs the same text while the first is busy: without a fresh statement this throws.
+      seen.push(row.n, (db.prepare(select).all() as { n: number }[]).length);
+    }
+    assert.deepEqual(seen, [0, 3, 1, 3, 2, 3]);
+    db.exec('DROP TABLE cache_probe');
+  });
+
   it('runs core and mail migrations once each and records them', () => {
     const all = serverMigrations({ migrations: MAIL_MIGRATIONS });
     const first = migrate(db, all);
