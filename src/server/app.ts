@@ -439,7 +439,15 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
 
   const alerts =
     options.alerts && mail
-      ? new AlertWatcher({ ...options.alerts, configs: () => store.listConfigIds(), health: (configId) => mail.start(deps).health(configId), fetch: options.fetch, logger })
+      ? new AlertWatcher({
+          ...options.alerts,
+          configs: () => store.listConfigIds(),
+          health: (configId) => mail.start(deps).health(configId),
+          // The mail store every instance shares: the webhook hears each change once, whichever instance sees it.
+          shared: { meta: (key) => mail.start(deps).store.meta(key), swapMeta: (key, expected, value) => mail.start(deps).store.swapMeta(key, expected, value) },
+          fetch: options.fetch,
+          logger,
+        })
       : null;
 
   return {

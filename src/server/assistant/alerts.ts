@@ -6,7 +6,10 @@
  * Sending "works" when the health is ok and the last hour holds fewer than `failureRun` failures. The
  * first observation only sets the baseline (a server that starts unconfigured is not an outage), and
  * each transition is posted once, with a few retries; a webhook that is down never blocks sending.
- * On a server of many configurations each is watched on its own, and the payload names it.
+ * On a server of many configurations each is watched on its own, and the payload names it. Instances
+ * that share a store keep each configuration's last state there (`shared`): every instance looks, the
+ * one whose compare-and-swap records a change posts it, so the webhook hears each change once, not once
+ * per instance, and a restart neither repeats nor forgets an outage.
  */
 import type { HealthView } from '../../services/contract.js';
 
@@ -34,7 +37,12 @@ export interface AlertWatcherOptions {
   logger?: { warn(message: string, fields?: Record<string, unknown>): void; info(message: string, fields?: Record<string, unknown>): void };
   /** Delays between delivery attempts [1 s, 5 s, 30 s]. */
   retryDelaysMs?: number[];
+  /** Where instances keep each configuration's last state (the mail store); without it, in memory. */
+  shared?: { meta(key: string): Promise<string | null>; swapMeta(key: string, expected: string | null, value: string): Promise<boolean> };
 }
+
+/** The key of a configuration's last judged state in the shared store. */
+export const alertStateKey = (configId: string): string => `alerts.state.${configId}`;
 
 export function stoppedReason(health: HealthView, failureRun: number): string {
   if (health.connection.state === 'needs-reconnect') return `The mailbox connection needs to be renewed${health.connection.reason ? `: ${health.connection.reason}` : '.'}`;
@@ -102,12 +110,31 @@ export class AlertWatcher {
       return;
     }
     const { state: next, reason } = classify(health, this.failureRun);
-    const previous = this.states.get(configId) ?? 'unknown';
-    this.states.set(configId, next);
+    let previous: WatchedState | null;
+    try {
+      previous = await this.record(configId, next);
+    } catch {
+      return;
+    }
     // Only a change between working and stopped is news; the first look and the unconfigured state set a baseline.
     const news = (previous === 'working' && next === 'stopped') || (previous === 'stopped' && next === 'working');
     if (!news) return;
     await this.post({ event: next === 'stopped' ? 'sending-stopped' : 'sending-recovered', configId, reason, at: new Date().toISOString(), health });
+  }
+
+  /** Records `next` as the configuration's state; the state before when this call changed it, else null. */
+  private async record(configId: string, next: WatchedState): Promise<WatchedState | null> {
+    const shared = this.options.shared;
+    if (!shared) {
+      const previous = this.states.get(configId) ?? 'unknown';
+      this.states.set(configId, next);
+      return previous === next ? null : previous;
+    }
+    const key = alertStateKey(configId);
+    const previous = (await shared.meta(key)) as WatchedState | null;
+    if (previous === next) return null;
+    // Another instance that saw the same change first wins the swap; this one then stays quiet.
+    return (await shared.swapMeta(key, previous, next)) ? (previous ?? 'unknown') : null;
   }
 
   private async post(payload: AlertPayload): Promise<void> {

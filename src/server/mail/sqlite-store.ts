@@ -204,4 +204,9 @@ export class SqliteMailStore implements MailStore {
   async addMetaOnce(key: string, value: string): Promise<boolean> {
     return this.db.prepare('INSERT INTO mail_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value).changes > 0;
   }
+
+  async swapMeta(key: string, expected: string | null, value: string): Promise<boolean> {
+    if (expected === null) return this.addMetaOnce(key, value);
+    return this.db.prepare('UPDATE mail_meta SET value = ? WHERE key = ? AND value = ?').run(value, key, expected).changes > 0;
+  }
 }

@@ -260,6 +260,11 @@ export interface MailStore extends MailLog {
   setMeta(key: string, value: string): Promise<void>;
   /** Writes the key only if it is not there yet, atomically; true when this call wrote it. */
   addMetaOnce(key: string, value: string): Promise<boolean>;
+  /**
+   * Writes `value` only if the key still holds `expected` (null: only if it is not there yet),
+   * atomically; true when this call wrote it. Instances agree through it on who acts on a change.
+   */
+  swapMeta(key: string, expected: string | null, value: string): Promise<boolean>;
 }
 
 export class InvalidCursorError extends Error {

@@ -593,6 +593,19 @@ for (const engine of engines) {
       assert.equal(wrote.filter(Boolean).length, 1);
       assert.equal(await store.meta('reminder.2026-01'), String(wrote.indexOf(true)));
     });
+
+    it('swaps a setting only from the value it expects, one writer winning each change', { skip }, async () => {
+      const { store, another } = await engine.open();
+      const others = await Promise.all([1, 2].map(() => another()));
+      const writers = [store, ...others];
+      const first = await Promise.all(writers.map((writer) => writer.swapMeta('alerts.state.x', null, 'working')));
+      assert.equal(first.filter(Boolean).length, 1, 'one creates it');
+      const second = await Promise.all(writers.map((writer) => writer.swapMeta('alerts.state.x', 'working', 'stopped')));
+      assert.equal(second.filter(Boolean).length, 1, 'one moves it on');
+      assert.equal(await store.swapMeta('alerts.state.x', 'working', 'unconfigured'), false, 'a stale expectation writes nothing');
+      assert.equal(await store.swapMeta('alerts.state.x', null, 'working'), false, 'nor does expecting it absent');
+      assert.equal(await store.meta('alerts.state.x'), 'stopped');
+    });
   });
 }
 

@@ -6,6 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AlertWatcher, classify } from '../../../src/server/assistant/index.js';
 import type { HealthView } from '../../../src/services/contract.js';
+import { SqliteMailStore } from '../../../src/server/mail/sqlite-store.js';
+import { openMailDb, tempStore } from '../helpers/mail-db.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 import { appConfig, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -121,6 +123,56 @@ describe('AlertWatcher delivery', () => {
       assert.equal(calls, 3, 'one attempt and two retries, then it gives up');
       assert.equal(warnings.length, 1);
     } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+});
+
+describe('AlertWatcher on several instances sharing a store', () => {
+  it('posts each change once, whichever instance sees it, and a restarted instance remembers the outage', async () => {
+    const posted: string[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        posted.push((JSON.parse(body) as { event: string }).event);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const store = await tempStore();
+    const connections = [store.db];
+    let current = health();
+    // Each instance has its own connection to the one database, as separate processes would.
+    const instance = async () => {
+      const db = await openMailDb(store.dir);
+      connections.push(db);
+      const shared = new SqliteMailStore(db);
+      return new AlertWatcher({
+        webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        health: async () => current,
+        shared,
+        retryDelaysMs: [],
+      });
+    };
+    try {
+      const watchers = await Promise.all([1, 2, 3].map(instance));
+      const lookAll = () => Promise.all(watchers.map((watcher) => watcher.check()));
+      await lookAll();
+      assert.deepEqual(posted, [], 'the first look is a baseline');
+      current = health({ ok: false, secretExpiresInDays: -1 });
+      await lookAll();
+      await lookAll();
+      assert.deepEqual(posted, ['sending-stopped'], 'three instances, one alert');
+      // A fourth instance starting now (a restart) knows sending had stopped, and reports the recovery.
+      const restarted = await instance();
+      current = health();
+      await restarted.check();
+      await lookAll();
+      assert.deepEqual(posted, ['sending-stopped', 'sending-recovered']);
+    } finally {
+      for (const db of connections.slice(1)) db.close();
+      store.close();
       await new Promise((resolve) => receiver.close(resolve));
     }
   });
