@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startInstanceProcess, type InstanceProcess } from '../test/node/helpers/instance-process.js';
+import { startPgInstance, type InstanceProcess } from '../test/node/helpers/instance-process.js';
 import { POSTGRES_URL, postgresUnavailable, scratchSchema } from '../test/node/helpers/postgres.js';
 import { applicationConfig, startTenantSandbox, type SeededTenant, type TenantSandbox } from '../test/node/helpers/tenant-seed.js';
 import { round, sleep, waitFor, type Report } from './lib.js';
@@ -81,16 +81,7 @@ async function measure(cloud: TenantSandbox, processes: number, dir: string, wor
   const serviceToken = randomBytes(24).toString('base64url');
   const instances: InstanceProcess[] = [];
   const start = () =>
-    startInstanceProcess({
-      INSTANCE_KEY: key,
-      SANDBOX_ORIGIN: cloud.sandbox.origin,
-      SERVICE_TOKEN: serviceToken,
-      INSTANCE_DIR: mkdtempSync(join(dir, 'instance-')),
-      INSTANCE_DATABASE_URL: POSTGRES_URL,
-      INSTANCE_DATABASE_SCHEMA: scratch.schema,
-      INSTANCE_CONFIG_HEADER: CONFIG_HEADER,
-      ...(workers ? { INSTANCE_WORKERS: String(workers) } : {}),
-    });
+    startPgInstance({ key, sandboxOrigin: cloud.sandbox.origin, serviceToken, dir, databaseUrl: POSTGRES_URL, schema: scratch.schema, configHeader: CONFIG_HEADER, workers });
   try {
     await cloud.sandbox.control.reset();
     await cloud.sandbox.control.settings({ graphLatencyMs: LATENCY_MS });

@@ -3,7 +3,8 @@
  * its "listening" line; kills it with SIGKILL (a crash) or stops it at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CHILD = resolve(import.meta.dirname, 'server-instance.ts');
@@ -40,4 +41,33 @@ export async function startInstanceProcess(env: Record<string, string>): Promise
       await exited;
     },
   };
+}
+
+export interface PgInstanceOptions {
+  /** GRAPH_MAIL_KEY, the same for every instance. */
+  key: string;
+  sandboxOrigin: string;
+  serviceToken: string;
+  /** A folder under which each instance gets a data folder of its own. */
+  dir: string;
+  databaseUrl: string;
+  schema: string;
+  /** The request header the instances' configIdOf hook reads the configuration from. */
+  configHeader?: string;
+  /** GRAPH_MAIL_WORKERS; the server's default when absent. */
+  workers?: number;
+}
+
+/** One instance of a PostgreSQL deployment: the shared key, database and schema, a data folder of its own. */
+export function startPgInstance(options: PgInstanceOptions): Promise<InstanceProcess> {
+  return startInstanceProcess({
+    INSTANCE_KEY: options.key,
+    SANDBOX_ORIGIN: options.sandboxOrigin,
+    SERVICE_TOKEN: options.serviceToken,
+    INSTANCE_DIR: mkdtempSync(join(options.dir, 'instance-')),
+    INSTANCE_DATABASE_URL: options.databaseUrl,
+    INSTANCE_DATABASE_SCHEMA: options.schema,
+    ...(options.configHeader ? { INSTANCE_CONFIG_HEADER: options.configHeader } : {}),
+    ...(options.workers ? { INSTANCE_WORKERS: String(options.workers) } : {}),
+  });
 }

@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogPage } from '../../../src/services/contract.js';
-import { startInstanceProcess, type InstanceProcess } from '../helpers/instance-process.js';
+import { startPgInstance, type InstanceProcess } from '../helpers/instance-process.js';
 import { POSTGRES_URL, postgresUnavailable, scratchSchema } from '../helpers/postgres.js';
 import { applicationConfig, startTenantSandbox, type SeededTenant, type TenantSandbox } from '../helpers/tenant-seed.js';
 
@@ -42,15 +42,7 @@ describe('three server processes, one PostgreSQL database, many configurations',
   const instances: InstanceProcess[] = [];
 
   const startInstance = () =>
-    startInstanceProcess({
-      INSTANCE_KEY: key,
-      SANDBOX_ORIGIN: cloud.sandbox.origin,
-      SERVICE_TOKEN: serviceToken,
-      INSTANCE_DIR: mkdtempSync(join(dir, 'instance-')),
-      INSTANCE_DATABASE_URL: POSTGRES_URL,
-      INSTANCE_DATABASE_SCHEMA: scratch!.schema,
-      INSTANCE_CONFIG_HEADER: CONFIG_HEADER,
-    });
+    startPgInstance({ key, sandboxOrigin: cloud.sandbox.origin, serviceToken, dir, databaseUrl: POSTGRES_URL, schema: scratch!.schema, configHeader: CONFIG_HEADER });
 
   const call = async <T = any>(instance: InstanceProcess, configId: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${instance.api}${path}`, {

@@ -9,23 +9,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { startInstanceProcess, type InstanceProcess } from '../helpers/instance-process.js';
 import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 import { POSTGRES_URL, postgresUnavailable, scratchSchema } from '../helpers/postgres.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const CHILD = resolve(import.meta.dirname, '../helpers/server-instance.ts');
 const MESSAGES = Number(process.env.INSTANCES_MESSAGES ?? 240);
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-interface Instance {
-  child: ChildProcess;
-  api: string;
-}
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(engine === 'sqlite' ? 'three server processes on one data folder' : 'three server processes on one PostgreSQL database', async () => {
@@ -35,35 +29,19 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     let dir: string;
     const key = randomBytes(32).toString('base64');
     const serviceToken = randomBytes(24).toString('base64url');
-    const instances: Instance[] = [];
+    const instances: InstanceProcess[] = [];
 
-    async function startInstance(): Promise<Instance> {
-      const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          INSTANCE_KEY: key,
-          SANDBOX_ORIGIN: sandbox.origin,
-          SERVICE_TOKEN: serviceToken,
-          ...(scratch
-            ? { INSTANCE_DIR: mkdtempSync(join(dir, 'instance-')), INSTANCE_DATABASE_URL: POSTGRES_URL, INSTANCE_DATABASE_SCHEMA: scratch.schema }
-            : { INSTANCE_DIR: dir }),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const startInstance = () =>
+      startInstanceProcess({
+        INSTANCE_KEY: key,
+        SANDBOX_ORIGIN: sandbox.origin,
+        SERVICE_TOKEN: serviceToken,
+        ...(scratch
+          ? { INSTANCE_DIR: mkdtempSync(join(dir, 'instance-')), INSTANCE_DATABASE_URL: POSTGRES_URL, INSTANCE_DATABASE_SCHEMA: scratch.schema }
+          : { INSTANCE_DIR: dir }),
       });
-      let output = '';
-      child.stderr!.on('data', (chunk) => (output += chunk));
-      const api = await new Promise<string>((done, fail) => {
-        child.stdout!.on('data', (chunk: Buffer) => {
-          const match = /listening (\S+)/.exec(chunk.toString());
-          if (match) done(match[1]);
-        });
-        child.once('exit', (code) => fail(new Error(`an instance exited (${code}) before listening:\n${output}`)));
-      });
-      return { child, api };
-    }
 
-    const call = async (instance: Instance, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const call = async (instance: InstanceProcess, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
       const response = await fetch(`${instance.api}${path}`, {
         method,
         headers: { 'x-requested-with': 'graph-mail', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -97,14 +75,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     });
 
     after(async () => {
-      await Promise.all(
-        instances.map(async (instance) => {
-          if (instance.child.exitCode !== null || instance.child.signalCode !== null) return;
-          const exited = new Promise((done) => instance.child.once('exit', done));
-          instance.child.kill('SIGKILL');
-          await exited;
-        }),
-      );
+      await Promise.all(instances.map((instance) => instance.kill()));
       await sandbox?.stop();
       await scratch?.drop();
       if (dir) rmSync(dir, { recursive: true, force: true });
@@ -114,10 +85,9 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       const recipient = sandbox.seed.users.find((user) => user.kind === 'member' && user.userPrincipalName !== sandbox.seed.users[0].userPrincipalName)!.userPrincipalName;
       const run = randomBytes(3).toString('hex');
       const posted: string[] = [];
-      const alive = (instance: Instance) => instance.child.exitCode === null && instance.child.signalCode === null;
       const post = async (i: number) => {
         // Round robin over the instances that are up.
-        const up = instances.filter(alive);
+        const up = instances.filter((instance) => instance.alive());
         const target = up[i % up.length];
         const reply = await call(target, 'POST', '/send', { to: [recipient], subject: `Instances ${run} #${i}`, text: 'Hello' }, { authorization: `Bearer ${serviceToken}` });
         assert.equal(reply.status, 202, reply.text);
@@ -127,8 +97,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
       // The second instance dies in the middle of sending, holding leases and slots, and comes back.
       const victim = instances[1];
-      victim.child.kill('SIGKILL');
-      await new Promise((done) => victim.child.once('exit', done));
+      await victim.kill();
       for (let i = MESSAGES / 2; i < MESSAGES; i += 1) await post(i);
       await sleep(500);
       instances[1] = await startInstance();
