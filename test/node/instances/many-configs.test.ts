@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogPage } from '../../../src/services/contract.js';
 import { startPgInstance, type InstanceProcess } from '../helpers/instance-process.js';
+import { call as httpCall } from '../sandbox/helpers.js';
 import { POSTGRES_URL, postgresUnavailable, scratchSchema } from '../helpers/postgres.js';
 import { applicationConfig, startTenantSandbox, type SeededTenant, type TenantSandbox } from '../helpers/tenant-seed.js';
 
@@ -44,8 +45,8 @@ describe('three server processes, one PostgreSQL database, many configurations',
   const startInstance = () =>
     startPgInstance({ key, sandboxOrigin: cloud.sandbox.origin, serviceToken, dir, databaseUrl: POSTGRES_URL, schema: scratch!.schema, configHeader: CONFIG_HEADER });
 
-  const call = async <T = any>(instance: InstanceProcess, configId: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${instance.api}${path}`, {
+  const call = <T = any>(instance: InstanceProcess, configId: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    httpCall<T>(`${instance.api}${path}`, {
       method,
       headers: {
         'x-requested-with': 'graph-mail',
@@ -55,15 +56,6 @@ describe('three server processes, one PostgreSQL database, many configurations',
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: response.status, json: json as T, text };
-  };
 
   before(async () => {
     if (skip) return;
