@@ -475,11 +475,18 @@ export class Outbox {
 
   private async loop(index: number): Promise<void> {
     while (this.running) {
-      const { row, skipped } = await this.claimCounted();
-      if (!row) {
-        await this.sleep(await this.idleFor(this.now(), skipped));
+      let claimed: { row: OutboxRow | null; skipped: string[] };
+      try {
+        claimed = await this.claimCounted();
+        if (!claimed.row) await this.sleep(await this.idleFor(this.now(), claimed.skipped));
+      } catch (error) {
+        // The database did not answer (a failover, a restart): this worker waits and claims again.
+        this.logger.error('mail: a worker could not claim', { worker: index, error: String(error) });
+        await this.sleep(this.options.pollMs);
         continue;
       }
+      const { row } = claimed;
+      if (!row) continue;
       try {
         await this.process(row);
       } catch (error) {

@@ -19,8 +19,14 @@ import { startSandbox, type SandboxProcess } from '../helpers/mail-sandbox.js';
 /** Counts the claims the workers make. */
 class CountingStore extends SqliteMailStore {
   claims = 0;
+  /** How many of the next claims fail as a lost database connection would. */
+  failing = 0;
   override claim(input: ClaimInput): Promise<ClaimResult> {
     this.claims += 1;
+    if (this.failing > 0) {
+      this.failing -= 1;
+      return Promise.reject(new Error('Connection terminated unexpectedly'));
+    }
     return super.claim(input);
   }
 }
@@ -91,6 +97,18 @@ describe('an outbox of several configurations (sandbox cloud)', () => {
     // A's first four, not after them.
     assert.ok(finishedB[3] < finishedA[4], `B's last (${finishedB[3]}) before A's fifth (${finishedA[4]})`);
     await sandbox.control.settings({ graphLatencyMs: 0 });
+  });
+
+  it('keeps every worker through claims that fail, and sends once the database answers again', async () => {
+    const [sender, recipient] = members();
+    const { outbox, mailStore } = await outboxOf({ a: { ...sandboxAppConfig(sandbox), fromAddress: sender } }, { workers: 2, pollMs: 100 });
+    const ids = [];
+    for (let i = 0; i < 3; i += 1) ids.push(await outbox.enqueue({ to: [recipient], subject: `Outage ${i}`, text: 'Later' }, [], 'app', 'a'));
+    // More failures than workers: a worker whose claim threw would be gone for good.
+    mailStore.failing = 6;
+    outbox.start();
+    await until(async () => (await outbox.log.counts('a')).sent === 3, 'the messages sent after the outage', 10_000);
+    assert.equal(mailStore.failing, 0, 'every failing claim was made');
   });
 
   it('leaves a configuration that cannot send alone without spinning, and sends its messages once it is saved', async () => {
