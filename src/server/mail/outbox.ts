@@ -22,7 +22,7 @@ import { nextDelay } from './backoff.js';
 import { GraphCallError, isRetryable, type CallInfo } from './graph-call.js';
 import { INLINE_ATTACHMENT_LIMIT, MAX_ATTACHMENT_BYTES, SEND_MAIL_INLINE_TOTAL, type GraphMailer, type MailSession, type OutgoingMessage, type StoredAttachment } from './graph-mailer.js';
 import { budgetMailbox, budgetView, EXCHANGE_SEND_BUDGET, recipientCount, type SendBudget } from './send-budget.js';
-import { toLogEntry, type MailLog, type MailStore, type MailWarning, type OutboxRow, type PhasePatch } from './store.js';
+import { toLogEntry, type MailLog, type MailStore, type MailWarning, type OutboxRow, type PhasePatch, type SharedAttachments } from './store.js';
 import type { MailConfig, MailConfigs, MailConfigSource, MailLogger, TokenSource } from './types.js';
 import { DEFAULT_CONFIG_ID } from '../store/types.js';
 import type { SendBudgetView } from '../../services/contract.js';
@@ -834,7 +834,8 @@ export class Outbox {
       } catch {
         continue;
       }
-      if (shared ? this.sending.has(name) : await this.store.hasMessage(name)) continue;
+      if (shared ? await this.onlyCopyOf(name, shared) : await this.store.hasMessage(name)) continue;
+      if (this.sending.has(name)) continue;
       // No await between the check above and this mark: a worker that claims the message now waits
       // for the removal and writes the files back from the shared copy.
       const removal = removeAttachments(this.options.dataDir, name).finally(() => this.removing.delete(name));
@@ -843,6 +844,17 @@ export class Outbox {
       removed += 1;
     }
     return removed;
+  }
+
+  /**
+   * Whether a local attachment folder is the only copy of files a message still needs: the database has
+   * none (a message queued before copies were kept there, or one whose copy was lost) and the message is
+   * not sent. Such a folder is not a cache and stays.
+   */
+  private async onlyCopyOf(messageId: string, shared: SharedAttachments): Promise<boolean> {
+    if (await shared.has(messageId)) return false;
+    const row = await this.store.row(messageId);
+    return row !== undefined && row.status !== 'sent';
   }
 
   /** Drops the send budget's day-old reservations and the live feed's hour-old changes. */

@@ -71,6 +71,11 @@ export class PgAttachments implements SharedAttachments {
     await this.pool.query('DELETE FROM mail_attachment_chunks WHERE message_id = $1', [messageId]);
   }
 
+  async has(messageId: string): Promise<boolean> {
+    const { rows } = await this.pool.query('SELECT 1 FROM mail_attachment_chunks WHERE message_id = $1 LIMIT 1', [messageId]);
+    return rows.length > 0;
+  }
+
   async removeOrphans(before: number): Promise<number> {
     const { rowCount } = await this.pool.query(
       'DELETE FROM mail_attachment_chunks c WHERE c.created_at < $1 AND NOT EXISTS (SELECT 1 FROM mail_outbox o WHERE o.id = c.message_id)',

@@ -192,6 +192,8 @@ export interface SharedAttachments {
   /** Writes one file back to `target`; false when the copy has no such file. */
   restore(messageId: string, part: number, target: string): Promise<boolean>;
   remove(messageId: string): Promise<void>;
+  /** Whether the database holds a copy of the message's files. */
+  has(messageId: string): Promise<boolean>;
   /** Drops copies written before `before` whose message row never got committed (a crash during enqueue). */
   removeOrphans(before: number): Promise<number>;
 }

@@ -147,6 +147,21 @@ describe('outbox on PostgreSQL (sandbox cloud)', async () => {
     assert.equal(await a.removeOrphanFiles(0), 1, 'which are only a cache: tidied up');
     assert.deepEqual(readdirSync(join(folderA, 'attachments')), []);
 
+    // A local folder that is the only copy of an unsent message's files (queued before the database
+    // kept copies) is no cache: tidying leaves it, and the message still goes out with its files.
+    const onlyLocal = await a.enqueue({ to: [recipient], subject: `${subject} local`, text: 'Files' }, [{ name: 'small.bin', contentBase64: small.toString('base64') }]);
+    await core.pool.query('DELETE FROM mail_attachment_chunks WHERE message_id = $1', [onlyLocal]);
+    assert.equal(await a.removeOrphanFiles(0), 0, 'the only copy stays');
+    assert.ok(existsSync(join(folderA, 'attachments', onlyLocal)));
+    await b.stop(2000);
+    a.start();
+    for (const until = Date.now() + 30_000; (await log.entry(DEFAULT_CONFIG_ID, onlyLocal))?.status !== 'sent'; ) {
+      if (Date.now() > until) throw new Error(`not sent: ${JSON.stringify(await log.detail(DEFAULT_CONFIG_ID, onlyLocal))}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const [local] = (await sandbox.control.mailbox(recipient)).filter((item) => item.subject === `${subject} local`);
+    assert.deepEqual(local.attachments.map((attachment) => attachment.sha256), [sha(small)]);
+
     // A crash between the copy and the row leaves chunks no message owns: they go after the age given.
     await log.attachments.put('never-committed', [{ part: 0, path: bigPath }], Date.now() - 7_200_000);
     assert.equal(await log.attachments.removeOrphans(Date.now() - 3_600_000), 5);
