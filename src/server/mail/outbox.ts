@@ -21,7 +21,8 @@ import { removeAttachments, storeAttachments, MailInputError, type AttachmentInp
 import { nextDelay } from './backoff.js';
 import { GraphCallError, isRetryable, type CallInfo } from './graph-call.js';
 import { INLINE_ATTACHMENT_LIMIT, MAX_ATTACHMENT_BYTES, SEND_MAIL_INLINE_TOTAL, type GraphMailer, type MailSession, type OutgoingMessage, type StoredAttachment } from './graph-mailer.js';
-import { budgetMailbox, budgetView, EXCHANGE_SEND_BUDGET, recipientCount, type SendBudget } from './send-budget.js';
+import { budgetAddress, budgetMailbox, budgetView, EXCHANGE_SEND_BUDGET, recipientCount, type SendBudget } from './send-budget.js';
+import { configMetaKey } from './schedule.js';
 import { toLogEntry, type MailLog, type MailStore, type MailWarning, type OutboxRow, type PhasePatch, type SharedAttachments } from './store.js';
 import type { MailConfig, MailConfigs, MailConfigSource, MailLogger, TokenSource } from './types.js';
 import { DEFAULT_CONFIG_ID } from '../store/types.js';
@@ -569,26 +570,30 @@ export class Outbox {
 
   /** Once per stretch of a spent day budget: the log says why messages wait, and until when. */
   private async warnDayBudgetSpent(configId: string, mailbox: string, until: number): Promise<void> {
-    const key = `budget.dayWarned.${mailbox}`;
+    // Per configuration: each configuration sending from the mailbox has its own log to say it in.
+    const key = configMetaKey(`budget.dayWarned.${mailbox}`, configId);
     const warned = await this.store.meta(key);
     if (warned !== null && Number(warned) > this.now()) return;
     await this.store.setMeta(key, String(until));
     const { recipientsPerDay } = this.budget!;
     await this.warn(
       'SEND_BUDGET_SPENT',
-      `The mailbox ${mailbox.startsWith('me:') ? 'of the connected account' : mailbox} has used its budget of ${recipientsPerDay} recipients for the last 24 hours (Exchange Online's limit): the queued messages wait until ${new Date(until).toISOString()}, then go out.`,
+      `The mailbox ${budgetAddress(mailbox) ?? 'of the connected account'} has used its budget of ${recipientsPerDay} recipients for the last 24 hours (Exchange Online's limit): the queued messages wait until ${new Date(until).toISOString()}, then go out.`,
       'Nothing is lost. To send more, spread the mail over several mailboxes, or ask whether fewer recipients would do.',
       configId,
     );
   }
 
-  /** Gives a claim's budget back when its attempt did not ask Graph to send. */
-  private async settleReservation(row: OutboxRow, started: number): Promise<void> {
+  /**
+   * Gives a claim's budget back when its attempt did not ask Graph to send, or Graph refused the send
+   * for certain (a `failed` outcome: nothing went out). An ambiguous end keeps it.
+   */
+  private async settleReservation(row: OutboxRow, started: number, outcome: Outcome): Promise<void> {
     const reservation = this.reservations.get(row.seq);
     if (reservation === undefined) return;
     this.reservations.delete(row.seq);
     const requested = row.send_requested_at !== null && row.send_requested_at >= started;
-    if (!requested) await this.store.releaseReservation(reservation);
+    if (!requested || outcome.kind === 'failed') await this.store.releaseReservation(reservation);
   }
 
   /** Writes the row's phase fields; committed when it resolves, so only then may the step it records begin. */
@@ -614,7 +619,7 @@ export class Outbox {
     } finally {
       clearInterval(heartbeat);
     }
-    await this.settleReservation(row, started);
+    await this.settleReservation(row, started, outcome);
     await this.finish(row, outcome, started);
   }
 

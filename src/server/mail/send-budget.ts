@@ -41,14 +41,19 @@ export function parseSendBudget(value: string | undefined, name = 'GRAPH_MAIL_SE
 }
 
 /**
- * The mailbox a configuration sends from, as the budget keys it: its address (an address belongs to
- * one tenant, so configurations that share a mailbox share its budget), or the configuration's own key
- * while its connected account is not known.
+ * The mailbox a configuration sends from, as the budget keys it: its tenant and address, so that
+ * configurations sending from one mailbox share its budget, while a configuration that names another
+ * tenant's address (which Graph will refuse) cannot spend that tenant's budget; or the configuration's
+ * own key while its connected account is not known.
  */
-export function budgetMailbox(config: { fromAddress?: string; account?: string | null }, configId: string): string {
+export function budgetMailbox(config: { cloud?: string; tenantId?: string; fromAddress?: string; account?: string | null }, configId: string): string {
   const address = (config.fromAddress || config.account || '').trim().toLowerCase();
-  return address || `me:${configId}`;
+  if (!address) return `me:${configId}`;
+  return `${config.cloud ?? 'global'}/${(config.tenantId ?? '').trim().toLowerCase()}/${address}`;
 }
+
+/** The address in a budget key, for messages; null for a connected account not known yet. */
+export const budgetAddress = (mailbox: string): string | null => (mailbox.startsWith('me:') ? null : mailbox.slice(mailbox.lastIndexOf('/') + 1));
 
 /** How many recipients a stored message has (to, cc and bcc). */
 export function recipientCount(messageJson: string): number {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { LogPage } from '../../../src/services/contract.js';
 import { mailOptionsFromEnv } from '../../../src/server/mail/runtime.js';
-import { DAY, MINUTE, parseSendBudget } from '../../../src/server/mail/send-budget.js';
+import { budgetAddress, budgetMailbox, DAY, MINUTE, parseSendBudget } from '../../../src/server/mail/send-budget.js';
 import { SandboxAppTokens, sandboxAppConfig } from '../helpers/mail-core-fakes.js';
 import { SettableConfig, startMailApp, type MailApp } from '../helpers/mail-app.js';
 import { tempStore, type TestStore } from '../helpers/mail-db.js';
@@ -42,6 +42,20 @@ describe('GRAPH_MAIL_SEND_BUDGET', () => {
     for (const bad of ['30', '0/100', 'fast', '30/ten']) {
       assert.throws(() => parseSendBudget(bad), /GRAPH_MAIL_SEND_BUDGET must be "off" or "<messages a minute>\/<recipients a day>"/, bad);
     }
+  });
+});
+
+describe('the budget\'s mailbox key', () => {
+  const b = { cloud: 'global', tenantId: 'B-Tenant.example', fromAddress: 'CEO@b.example' };
+  it('is shared by configurations of one tenant sending from one mailbox, and by no other tenant', () => {
+    assert.equal(budgetMailbox(b, 'b1'), budgetMailbox({ ...b, fromAddress: ' ceo@B.example ' }, 'b2'), 'one mailbox, one budget');
+    assert.equal(budgetMailbox({ cloud: 'global', tenantId: 'b-tenant.example', account: 'ceo@b.example' }, 'b3'), budgetMailbox(b, 'b1'), 'the connected account when there is no From');
+    // A customer who types another tenant's address as From cannot spend that mailbox's budget.
+    assert.notEqual(budgetMailbox({ ...b, tenantId: 'a-tenant.example' }, 'a'), budgetMailbox(b, 'b1'));
+    assert.notEqual(budgetMailbox({ ...b, cloud: 'usgov' }, 'a'), budgetMailbox(b, 'b1'));
+    assert.equal(budgetMailbox({ cloud: 'global', tenantId: 't' }, 'c'), 'me:c', 'an account not known yet: the configuration\'s own');
+    assert.equal(budgetAddress(budgetMailbox(b, 'b1')), 'ceo@b.example');
+    assert.equal(budgetAddress('me:c'), null);
   });
 });
 
@@ -117,6 +131,19 @@ describe('the send budget (sandbox)', { timeout: 120_000 }, () => {
     for (const id of ids) assert.equal((await harness.settle(id)).status, 'sent');
     const reserved = (harness.store.db.prepare('SELECT count(*) AS n FROM mail_send_budget').get() as { n: number }).n;
     assert.equal(reserved, 2);
+  });
+
+  it('gives the budget back when Graph refuses the send for certain', async () => {
+    const clock = testClock();
+    await sandbox.control.fault({ match: { method: 'POST', path: '/send$' }, status: 403, times: 1 });
+    harness = await startHarness(sandbox, { outbox: { sendBudget: { messagesPerMinute: 1, recipientsPerDay: 10_000 }, now: clock.now } });
+    const tag = `Refused ${randomUUID().slice(0, 8)}`;
+    const refused = await harness.outbox.enqueue({ to: [recipients[1]!], subject: `${tag} a`, text: 'A' });
+    assert.equal((await harness.settle(refused)).status, 'failed');
+    // The clock stands still: a second message fits the minute's one send only if the refused one gave it back.
+    const next = await harness.outbox.enqueue({ to: [recipients[1]!], subject: `${tag} b`, text: 'B' });
+    await until('the second sent', async () => (await harness!.outbox.log.entry(DEFAULT_CONFIG_ID, next))?.status === 'sent');
+    assert.equal((await delivered(tag)).length, 1);
   });
 
   describe('the day\'s recipients, on the log page', () => {
