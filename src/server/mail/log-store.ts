@@ -240,7 +240,8 @@ export class LogStore {
     if (wanted.length <= limit && walked.length > TEXT_COUNT_CAP) return null;
     const bySeq = new Map<number, EntryRow>();
     if (wanted.length) {
-      const found = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq IN (${wanted.map(() => '?').join(', ')})`).all(...wanted.map((row) => row.seq)) as EntryRow[];
+      // One statement for any number of rows (json_each), so the statement cache keeps one, not one per count.
+      const found = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq IN (SELECT value FROM json_each(?))`).all(JSON.stringify(wanted.map((row) => row.seq))) as EntryRow[];
       for (const row of found) bySeq.set(row.seq, row);
     }
     const rows = wanted.map((row) => bySeq.get(row.seq)).filter((row): row is EntryRow => row !== undefined);
@@ -295,8 +296,8 @@ export class LogStore {
     const seqs = [...new Set(changes.map((change) => change.message_seq))];
     const rows = seqs.length
       ? (this.db
-          .prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq IN (${seqs.map(() => '?').join(', ')}) AND config_id = ? ORDER BY seq`)
-          .all(...seqs, configId) as EntryRow[])
+          .prepare(`SELECT ${ENTRY_COLUMNS} FROM mail_outbox WHERE seq IN (SELECT value FROM json_each(?)) AND config_id = ? ORDER BY seq`)
+          .all(JSON.stringify(seqs), configId) as EntryRow[])
       : [];
     // The other configurations' warnings are passed over too: the mark moves past them.
     const newWarnings = this.db.prepare('SELECT id, config_id, at, code, message, hint FROM mail_warnings WHERE id > ? ORDER BY id LIMIT ?').all(mark.warning, limit) as Array<{
