@@ -262,7 +262,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
   const identities = new WeakMap<Request, AdminIdentity>();
   const currentAdmin = new AsyncLocalStorage<AdminIdentity>();
   const api = new Hono<ServerEnv>();
-  mountConfigRoutes(api, { config, sandboxOrigin, onSaved: (configId) => mail?.runtime?.outbox.resume(configId) });
+  mountConfigRoutes(api, { config, sandboxOrigin, onSaved: (configId) => void mail?.runtime?.outbox.resume(configId) });
   /**
    * Right after a delegated sign-in whose account is not the From address: may it send as that mailbox?
    * The answer is kept on the connection (the form shows it) and a refusal is also a warning in the log.
@@ -312,7 +312,7 @@ export function createGraphMailServer(options: GraphMailServerOptions): GraphMai
     },
     saveDelegatedGrant: async (configId, grant) => {
       await tokens.saveDelegatedGrant(configId, grant);
-      mail?.runtime?.outbox.resume(configId);
+      await mail?.runtime?.outbox.resume(configId);
       await recordSendAs(configId, grant.account);
     },
     disconnect: async (configId) => {

@@ -456,9 +456,19 @@ export class Outbox {
     }
   }
 
-  /** Ends the wait of a paused configuration (it was saved or connected): its messages go out now. */
-  resume(configId: string): void {
-    if (this.paused.delete(configId)) this.wake();
+  /**
+   * Ends the wait of a paused configuration (it was saved or connected): its messages go out now, also
+   * those another instance put back while the configuration could not send. Returns once they are due.
+   */
+  async resume(configId: string): Promise<void> {
+    this.paused.delete(configId);
+    const now = this.now();
+    try {
+      await this.store.bringForward(configId, now + this.options.pausedRecheckMs, now);
+    } catch (error) {
+      this.logger.warn('mail: the paused messages could not be brought forward; they go out within the pause', { configId, error: String(error) });
+    }
+    this.wake();
   }
 
   /**

@@ -486,6 +486,12 @@ export class PgMailStore implements MailStore {
     });
   }
 
+  async bringForward(configId: string, before: number, now: number): Promise<void> {
+    await this.tx(true, async (client) => {
+      await client.query("UPDATE mail_outbox SET next_attempt_at = $1, updated_at = $1 WHERE status = 'queued' AND config_id = $2 AND next_attempt_at > $1 AND next_attempt_at <= $3", [now, configId, before]);
+    });
+  }
+
   async finishAttempt(seq: number, attempt: AttemptRecord, result: AttemptResult): Promise<void> {
     await this.tx(true, async (client) => {
       await client.query('INSERT INTO mail_attempts (message_seq, at, outcome, http_status, request_id, client_request_id, error_json, ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [

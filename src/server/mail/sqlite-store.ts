@@ -178,6 +178,12 @@ export class SqliteMailStore implements MailStore {
       .run(until, now, seq, owner);
   }
 
+  async bringForward(configId: string, before: number, now: number): Promise<void> {
+    this.db
+      .prepare("UPDATE mail_outbox SET next_attempt_at = ?, updated_at = ? WHERE status = 'queued' AND config_id = ? AND next_attempt_at > ? AND next_attempt_at <= ?")
+      .run(now, now, configId, now, before);
+  }
+
   async finishAttempt(seq: number, attempt: AttemptRecord, result: AttemptResult): Promise<void> {
     this.db.transaction(() => {
       this.db

@@ -253,6 +253,11 @@ export interface MailStore extends MailLog {
    */
   postpone(seq: number, owner: string, until: number, now: number): Promise<void>;
   /**
+   * Makes the configuration's queued rows due by `before` due `now` (its settings were saved: rows
+   * put back while it could not send need not wait out the pause). One write.
+   */
+  bringForward(configId: string, before: number, now: number): Promise<void>;
+  /**
    * Records an attempt (after the row's earlier ones: `detail` lists them in this order) and writes
    * its result on the row, dropping the lease, in one transaction: both or neither.
    */

@@ -114,7 +114,8 @@ describe('an outbox of several configurations (sandbox cloud)', () => {
   it('leaves a configuration that cannot send alone without spinning, and sends its messages once it is saved', async () => {
     const [sender, recipient] = members();
     const settings: Record<string, MailConfig | null> = { paused: null };
-    const { outbox, mailStore } = await outboxOf(settings, { workers: 4, pollMs: 100, pausedRecheckMs: 400 });
+    // A pause far longer than the test: only the save can end it.
+    const { outbox, mailStore } = await outboxOf(settings, { workers: 4, pollMs: 100, pausedRecheckMs: 120_000 });
     const ids = [];
     for (let i = 0; i < 5; i += 1) ids.push(await outbox.enqueue({ to: [recipient], subject: `Paused ${i}`, text: 'Later' }, [], 'app', 'paused'));
     outbox.start();
@@ -129,7 +130,7 @@ describe('an outbox of several configurations (sandbox cloud)', () => {
     }
 
     settings.paused = { ...sandboxAppConfig(sandbox), fromAddress: sender };
-    outbox.resume('paused');
+    await outbox.resume('paused');
     await until(async () => (await outbox.log.counts('paused')).sent === 5, 'the paused messages sent', 10_000);
     for (const id of ids) assert.equal((await outbox.log.detail('paused', id))!.history.length, 1, 'one attempt each');
   });

@@ -355,6 +355,17 @@ for (const engine of engines) {
       assert.equal((await claim([])).row?.id, 'paused-1', 'taken once its configuration is no longer paused');
     });
 
+    it('brings forward only the saved configuration\'s rows due within the pause', { skip }, async () => {
+      const { store } = await engine.open();
+      await store.insertMessage(message('put-back', T0, { config_id: 'customer-a', next_attempt_at: T0 + 15_000 }));
+      await store.insertMessage(message('much-later', T0, { config_id: 'customer-a', next_attempt_at: T0 + DAY }));
+      await store.insertMessage(message('other', T0, { config_id: 'customer-b', next_attempt_at: T0 + 15_000 }));
+      await store.bringForward('customer-a', T0 + 15_000, T0 + 10);
+      assert.equal((await store.row('put-back'))!.next_attempt_at, T0 + 10);
+      assert.equal((await store.row('much-later'))!.next_attempt_at, T0 + DAY, 'a row waiting for longer (a spent budget) keeps waiting');
+      assert.equal((await store.row('other'))!.next_attempt_at, T0 + 15_000, 'another configuration\'s rows are untouched');
+    });
+
     it('never spends the same budget twice under concurrent reservations', { skip }, async () => {
       const { store, another } = await engine.open();
       for (let i = 0; i < 12; i += 1) await store.insertMessage(message(`p${i}`, T0 + i));
