@@ -297,10 +297,15 @@ export class Outbox {
     }
   }
 
+  /** Tells this process's live feeds of a row's state; a store that cannot answer costs only the notice. */
   private async emitRow(id: string, configId: string): Promise<void> {
     if (!this.listeners.has(configId)) return;
-    const entry = await this.store.entry(configId, id);
-    if (entry) this.emitEntry(configId, entry);
+    try {
+      const entry = await this.store.entry(configId, id);
+      if (entry) this.emitEntry(configId, entry);
+    } catch (error) {
+      this.logger.warn('mail: a live feed missed a change', { configId, error: String(error) });
+    }
   }
 
   /** A warning in the configuration's log (default the outbox's own). */
