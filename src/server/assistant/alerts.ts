@@ -7,10 +7,13 @@
  * first observation only sets the baseline (a server that starts unconfigured is not an outage), and
  * each transition is posted once, with a few retries; a webhook that is down never blocks sending.
  * On a server of many configurations each is watched on its own, and the payload names it. Instances
- * that share a store keep each configuration's last state there (`shared`): every instance looks, the
- * one whose compare-and-swap records a change posts it, so the webhook hears each change once, not once
- * per instance, and a restart neither repeats nor forgets an outage.
+ * that share a store keep each configuration's last state there (`shared`), and one of them at a time
+ * looks: the one holding a lease in the store, renewed at every look and taken over by another when
+ * it lapses (three intervals). The instance whose compare-and-swap records a change posts it, so the
+ * webhook hears each change once, not once per instance, and a restart neither repeats nor forgets an
+ * outage; thousands of configurations are read once a minute, not once per instance.
  */
+import { randomUUID } from 'node:crypto';
 import type { HealthView } from '../../services/contract.js';
 
 export interface AlertPayload {
@@ -39,7 +42,12 @@ export interface AlertWatcherOptions {
   retryDelaysMs?: number[];
   /** Where instances keep each configuration's last state (the mail store); without it, in memory. */
   shared?: { meta(key: string): Promise<string | null>; swapMeta(key: string, expected: string | null, value: string): Promise<boolean> };
+  /** The clock of the watch lease [Date.now]. */
+  now?: () => number;
 }
+
+/** The key of the lease that says which instance watches. */
+export const ALERT_WATCH_LEASE_KEY = 'alerts.watcher';
 
 /** The key of a configuration's last judged state in the shared store. */
 export const alertStateKey = (configId: string): string => `alerts.state.${configId}`;
@@ -67,6 +75,8 @@ export class AlertWatcher {
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | null = null;
   private readonly failureRun: number;
+  /** This instance, as the watch lease names it. */
+  private readonly id = randomUUID();
 
   constructor(private readonly options: AlertWatcherOptions) {
     this.failureRun = options.failureRun ?? 5;
@@ -95,6 +105,7 @@ export class AlertWatcher {
   private async look(): Promise<void> {
     let configIds: string[];
     try {
+      if (!(await this.holdsWatch())) return;
       configIds = this.options.configs ? await this.options.configs() : ['default'];
     } catch {
       return;
@@ -120,6 +131,17 @@ export class AlertWatcher {
     const news = (previous === 'working' && next === 'stopped') || (previous === 'stopped' && next === 'working');
     if (!news) return;
     await this.post({ event: next === 'stopped' ? 'sending-stopped' : 'sending-recovered', configId, reason, at: new Date().toISOString(), health });
+  }
+
+  /** Whether this instance is the one that watches now: it holds the lease, or took it over once it lapsed. */
+  private async holdsWatch(): Promise<boolean> {
+    const shared = this.options.shared;
+    if (!shared) return true;
+    const now = (this.options.now ?? Date.now)();
+    const current = await shared.meta(ALERT_WATCH_LEASE_KEY);
+    const [holder, until] = current ? current.split(' ') : [];
+    if (holder && holder !== this.id && Number(until) > now) return false;
+    return shared.swapMeta(ALERT_WATCH_LEASE_KEY, current, `${this.id} ${now + 3 * (this.options.intervalMs ?? 60_000)}`);
   }
 
   /** Records `next` as the configuration's state; the state before when this call changed it, else null. */

@@ -129,7 +129,7 @@ describe('AlertWatcher delivery', () => {
 });
 
 describe('AlertWatcher on several instances sharing a store', () => {
-  it('posts each change once, whichever instance sees it, and a restarted instance remembers the outage', async () => {
+  it('one instance watches and posts each change once; another takes over when it stops, and remembers the outage', async () => {
     const posted: string[] = [];
     const receiver = createServer((request, response) => {
       let body = '';
@@ -143,33 +143,50 @@ describe('AlertWatcher on several instances sharing a store', () => {
     const store = await tempStore();
     const connections = [store.db];
     let current = health();
+    let clock = Date.now();
+    const looks = new Map<number, number>();
     // Each instance has its own connection to the one database, as separate processes would.
-    const instance = async () => {
+    const instance = async (n: number) => {
       const db = await openMailDb(store.dir);
       connections.push(db);
       const shared = new SqliteMailStore(db);
       return new AlertWatcher({
         webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
-        health: async () => current,
+        health: async () => {
+          looks.set(n, (looks.get(n) ?? 0) + 1);
+          return current;
+        },
         shared,
+        intervalMs: 60_000,
+        now: () => clock,
         retryDelaysMs: [],
       });
     };
     try {
-      const watchers = await Promise.all([1, 2, 3].map(instance));
-      const lookAll = () => Promise.all(watchers.map((watcher) => watcher.check()));
+      const watchers = await Promise.all([0, 1, 2].map(instance));
+      const lookAll = (which = watchers) => Promise.all(which.map((watcher) => watcher.check()));
       await lookAll();
       assert.deepEqual(posted, [], 'the first look is a baseline');
       current = health({ ok: false, secretExpiresInDays: -1 });
       await lookAll();
       await lookAll();
       assert.deepEqual(posted, ['sending-stopped'], 'three instances, one alert');
-      // A fourth instance starting now (a restart) knows sending had stopped, and reports the recovery.
-      const restarted = await instance();
+      assert.equal(looks.size, 1, `one instance reads the health: ${JSON.stringify([...looks])}`);
+      const [watching] = [...looks.keys()];
+
+      // The watching instance stops; after its lease (three intervals) another takes over, and a
+      // restarted instance knows sending had stopped: the recovery is reported, once.
+      const others = watchers.filter((_, n) => n !== watching);
+      others.push(await instance(3));
       current = health();
-      await restarted.check();
-      await lookAll();
+      clock += 60_000;
+      await lookAll(others);
+      assert.deepEqual(posted, ['sending-stopped'], 'not while the lease holds');
+      clock += 3 * 60_000;
+      await lookAll(others);
+      await lookAll(others);
       assert.deepEqual(posted, ['sending-stopped', 'sending-recovered']);
+      assert.equal(looks.size, 2, `one more instance looked: ${JSON.stringify([...looks])}`);
     } finally {
       for (const db of connections.slice(1)) db.close();
       store.close();
