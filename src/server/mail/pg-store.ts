@@ -531,12 +531,11 @@ export class PgMailStore implements MailStore {
     await this.pool.query('INSERT INTO mail_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
   }
 
-  async addMetaOnce(key: string, value: string): Promise<boolean> {
-    return ((await this.pool.query('INSERT INTO mail_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value])).rowCount ?? 0) > 0;
-  }
-
   async swapMeta(key: string, expected: string | null, value: string): Promise<boolean> {
-    if (expected === null) return this.addMetaOnce(key, value);
-    return ((await this.pool.query('UPDATE mail_meta SET value = $1 WHERE key = $2 AND value = $3', [value, key, expected])).rowCount ?? 0) > 0;
+    const written =
+      expected === null
+        ? await this.pool.query('INSERT INTO mail_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value])
+        : await this.pool.query('UPDATE mail_meta SET value = $1 WHERE key = $2 AND value = $3', [value, key, expected]);
+    return (written.rowCount ?? 0) > 0;
   }
 }

@@ -31,7 +31,7 @@ export class SecretReminders extends ConfigSchedule<number | null> {
       const threshold = secretReminderDays(expiresAt, now);
       if (!expiresAt || threshold === null) return null;
       const key = configMetaKey(`secretReminder.${expiresAt}.${threshold}`, configId);
-      const written = await this.store.addMetaOnce(key, '1');
+      const written = await this.store.swapMeta(key, null, '1');
       if (!written) return null;
       const days = daysLeft(expiresAt, now) ?? threshold;
       const what = status.credential === 'certificate' ? 'certificate' : 'client secret';

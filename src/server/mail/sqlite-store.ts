@@ -207,12 +207,11 @@ export class SqliteMailStore implements MailStore {
     this.db.prepare('INSERT INTO mail_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  async addMetaOnce(key: string, value: string): Promise<boolean> {
-    return this.db.prepare('INSERT INTO mail_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value).changes > 0;
-  }
-
   async swapMeta(key: string, expected: string | null, value: string): Promise<boolean> {
-    if (expected === null) return this.addMetaOnce(key, value);
-    return this.db.prepare('UPDATE mail_meta SET value = ? WHERE key = ? AND value = ?').run(value, key, expected).changes > 0;
+    const written =
+      expected === null
+        ? this.db.prepare('INSERT INTO mail_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value)
+        : this.db.prepare('UPDATE mail_meta SET value = ? WHERE key = ? AND value = ?').run(value, key, expected);
+    return written.changes > 0;
   }
 }

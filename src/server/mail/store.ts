@@ -265,8 +265,6 @@ export interface MailStore extends MailLog {
   /** A stored setting of the schedules (keep-alive, warnings once per stretch), or null. */
   meta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
-  /** Writes the key only if it is not there yet, atomically; true when this call wrote it. */
-  addMetaOnce(key: string, value: string): Promise<boolean>;
   /**
    * Writes `value` only if the key still holds `expected` (null: only if it is not there yet),
    * atomically; true when this call wrote it. Instances agree through it on who acts on a change.

@@ -600,7 +600,7 @@ for (const engine of engines) {
       await store.setMeta('keepAlive.last', '2');
       assert.equal(await store.meta('keepAlive.last'), '2');
       const others = await Promise.all([1, 2, 3].map(() => another()));
-      const wrote = await Promise.all([store, ...others].map((writer, n) => writer.addMetaOnce('reminder.2026-01', String(n))));
+      const wrote = await Promise.all([store, ...others].map((writer, n) => writer.swapMeta('reminder.2026-01', null, String(n))));
       assert.equal(wrote.filter(Boolean).length, 1);
       assert.equal(await store.meta('reminder.2026-01'), String(wrote.indexOf(true)));
     });
