@@ -40,10 +40,29 @@ export interface AlertWatcherOptions {
   logger?: { warn(message: string, fields?: Record<string, unknown>): void; info(message: string, fields?: Record<string, unknown>): void };
   /** Delays between delivery attempts [1 s, 5 s, 30 s]. */
   retryDelaysMs?: number[];
-  /** Where instances keep each configuration's last state (the mail store); without it, in memory. */
-  shared?: { meta(key: string): Promise<string | null>; swapMeta(key: string, expected: string | null, value: string): Promise<boolean> };
+  /** Where instances keep each configuration's last state and the watch lease (the mail store); without it, in memory. */
+  shared?: SharedSettings;
   /** The clock of the watch lease [Date.now]. */
   now?: () => number;
+}
+
+/** Settings every instance reads, with a compare-and-swap (the mail store's `meta` and `swapMeta`). */
+export interface SharedSettings {
+  meta(key: string): Promise<string | null>;
+  swapMeta(key: string, expected: string | null, value: string): Promise<boolean>;
+}
+
+/** Settings of this process only, for a watcher no other instance shares. */
+function memorySettings(): SharedSettings {
+  const values = new Map<string, string>();
+  return {
+    meta: async (key) => values.get(key) ?? null,
+    swapMeta: async (key, expected, value) => {
+      if ((values.get(key) ?? null) !== expected) return false;
+      values.set(key, value);
+      return true;
+    },
+  };
 }
 
 /** The key of the lease that says which instance watches. */
@@ -70,16 +89,18 @@ export function classify(health: HealthView, failureRun: number): { state: 'work
 type WatchedState = 'unknown' | 'working' | 'stopped' | 'unconfigured';
 
 export class AlertWatcher {
-  /** Each configuration's last state; one not seen yet is 'unknown'. */
-  private readonly states = new Map<string, WatchedState>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> | null = null;
   private readonly failureRun: number;
   /** This instance, as the watch lease names it. */
   private readonly id = randomUUID();
 
+  /** Each configuration's last state and the watch lease: shared with the other instances, or this process's own. */
+  private readonly shared: SharedSettings;
+
   constructor(private readonly options: AlertWatcherOptions) {
     this.failureRun = options.failureRun ?? 5;
+    this.shared = options.shared ?? memorySettings();
   }
 
   start(): void {
@@ -135,28 +156,20 @@ export class AlertWatcher {
 
   /** Whether this instance is the one that watches now: it holds the lease, or took it over once it lapsed. */
   private async holdsWatch(): Promise<boolean> {
-    const shared = this.options.shared;
-    if (!shared) return true;
     const now = (this.options.now ?? Date.now)();
-    const current = await shared.meta(ALERT_WATCH_LEASE_KEY);
+    const current = await this.shared.meta(ALERT_WATCH_LEASE_KEY);
     const [holder, until] = current ? current.split(' ') : [];
     if (holder && holder !== this.id && Number(until) > now) return false;
-    return shared.swapMeta(ALERT_WATCH_LEASE_KEY, current, `${this.id} ${now + 3 * (this.options.intervalMs ?? 60_000)}`);
+    return this.shared.swapMeta(ALERT_WATCH_LEASE_KEY, current, `${this.id} ${now + 3 * (this.options.intervalMs ?? 60_000)}`);
   }
 
   /** Records `next` as the configuration's state; the state before when this call changed it, else null. */
   private async record(configId: string, next: WatchedState): Promise<WatchedState | null> {
-    const shared = this.options.shared;
-    if (!shared) {
-      const previous = this.states.get(configId) ?? 'unknown';
-      this.states.set(configId, next);
-      return previous === next ? null : previous;
-    }
     const key = alertStateKey(configId);
-    const previous = (await shared.meta(key)) as WatchedState | null;
+    const previous = (await this.shared.meta(key)) as WatchedState | null;
     if (previous === next) return null;
     // Another instance that saw the same change first wins the swap; this one then stays quiet.
-    return (await shared.swapMeta(key, previous, next)) ? (previous ?? 'unknown') : null;
+    return (await this.shared.swapMeta(key, previous, next)) ? (previous ?? 'unknown') : null;
   }
 
   private async post(payload: AlertPayload): Promise<void> {

@@ -12,7 +12,7 @@ import { TenantLookupInputError, lookUpTenant, type CloudOrigin } from './tenant
 
 export { supportBundle, maskAddress } from '../../services/support-bundle.js';
 export { lookUpTenant, cloudOfDiscovery, TenantLookupInputError, type CloudOrigin, type TenantLookup } from './tenant-lookup.js';
-export { AlertWatcher, classify, stoppedReason, type AlertPayload, type AlertWatcherOptions } from './alerts.js';
+export { AlertWatcher, classify, stoppedReason, type AlertPayload, type AlertWatcherOptions, type SharedSettings } from './alerts.js';
 export { restrictAppScript, psQuote, RestrictAppInputError, type RestrictAppInput, type RestrictAppScript } from '../../services/restrict-app.js';
 
 export interface AssistantDeps {
