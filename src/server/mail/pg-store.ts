@@ -487,9 +487,8 @@ export class PgMailStore implements MailStore {
   }
 
   async bringForward(configId: string, before: number, now: number): Promise<void> {
-    await this.tx(true, async (client) => {
-      await client.query("UPDATE mail_outbox SET next_attempt_at = $1, updated_at = $1 WHERE status = 'queued' AND config_id = $2 AND next_attempt_at > $1 AND next_attempt_at <= $3", [now, configId, before]);
-    });
+    // One statement, and no feed lock: no trigger lists or counts a change of next_attempt_at.
+    await this.pool.query("UPDATE mail_outbox SET next_attempt_at = $1, updated_at = $1 WHERE status = 'queued' AND config_id = $2 AND next_attempt_at > $1 AND next_attempt_at <= $3", [now, configId, before]);
   }
 
   async finishAttempt(seq: number, attempt: AttemptRecord, result: AttemptResult): Promise<void> {
