@@ -29,6 +29,11 @@ class CountingStore extends SqliteMailStore {
     }
     return super.claim(input);
   }
+  /** Whether reading a log entry fails (the live feed's read of a row it announces). */
+  entriesFail = false;
+  override entry(configId: string, id: string): ReturnType<SqliteMailStore['entry']> {
+    return this.entriesFail ? Promise.reject(new Error('Connection terminated unexpectedly')) : super.entry(configId, id);
+  }
 }
 
 describe('an outbox of several configurations (sandbox cloud)', () => {
@@ -109,6 +114,22 @@ describe('an outbox of several configurations (sandbox cloud)', () => {
     outbox.start();
     await until(async () => (await outbox.log.counts('a')).sent === 3, 'the messages sent after the outage', 10_000);
     assert.equal(mailStore.failing, 0, 'every failing claim was made');
+  });
+
+  it('sends a message whose live-feed notice could not be read', async () => {
+    const [sender, recipient] = members();
+    const { outbox, mailStore } = await outboxOf({ a: { ...sandboxAppConfig(sandbox), fromAddress: sender } }, { workers: 1, pollMs: 100 });
+    const stop = outbox.onChange(() => undefined, 'a');
+    try {
+      const id = await outbox.enqueue({ to: [recipient], subject: 'Unannounced', text: 'Still sent' }, [], 'app', 'a');
+      mailStore.entriesFail = true;
+      outbox.start();
+      await until(async () => (await outbox.row(id))!.status === 'sent', 'the message sent', 10_000);
+      assert.equal((await outbox.row(id))!.attempts, 1, 'in one attempt');
+    } finally {
+      mailStore.entriesFail = false;
+      stop();
+    }
   });
 
   it('leaves a configuration that cannot send alone without spinning, and sends its messages once it is saved', async () => {
