@@ -149,11 +149,12 @@ describe('outbox on PostgreSQL (sandbox cloud)', async () => {
 
     // A local folder that is the only copy of an unsent message's files (queued before the database
     // kept copies) is no cache: tidying leaves it, and the message still goes out with its files.
+    // B stops first: it must not take the message while it still has its database copy.
+    await b.stop(2000);
     const onlyLocal = await a.enqueue({ to: [recipient], subject: `${subject} local`, text: 'Files' }, [{ name: 'small.bin', contentBase64: small.toString('base64') }]);
     await core.pool.query('DELETE FROM mail_attachment_chunks WHERE message_id = $1', [onlyLocal]);
     assert.equal(await a.removeOrphanFiles(0), 0, 'the only copy stays');
     assert.ok(existsSync(join(folderA, 'attachments', onlyLocal)));
-    await b.stop(2000);
     a.start();
     for (const until = Date.now() + 30_000; (await log.entry(DEFAULT_CONFIG_ID, onlyLocal))?.status !== 'sent'; ) {
       if (Date.now() > until) throw new Error(`not sent: ${JSON.stringify(await log.detail(DEFAULT_CONFIG_ID, onlyLocal))}`);
